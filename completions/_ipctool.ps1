@@ -1,0 +1,97 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'ipctool'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'ipctool' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge the client to stdin/stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'ipctool;connect' {
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at exit: bytes each way, duration, throughput')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection after this long with no traffic either way (e.g. 30s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
+            [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ipctool;listen' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Exit 124 if no client arrives within DURATION')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at exit: bytes each way, duration, throughput')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection after this long with no traffic either way (e.g. 30s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
+            [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ipctool;help' {
+            [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge the client to stdin/stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'ipctool;help;connect' {
+            break
+        }
+        'ipctool;help;listen' {
+            break
+        }
+        'ipctool;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,85 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[ipctool] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'ipctool'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'ipctool'= {
+            cand --color 'When to use colour on stderr and in tables'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand connect 'Connect to ADDR and bridge it to stdin/stdout'
+            cand listen 'Serve ADDR and bridge the client to stdin/stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ipctool;connect'= {
+            cand --wait 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124'
+            cand --stats 'Print a summary on stderr at exit: bytes each way, duration, throughput'
+            cand --idle-timeout 'Close a connection after this long with no traffic either way (e.g. 30s)'
+            cand --color 'When to use colour on stderr and in tables'
+            cand --progress 'Show live bytes and rate on stderr'
+            cand --send-only 'Only send stdin to the endpoint; shut the other direction at once'
+            cand --recv-only 'Only receive from the endpoint; shut the other direction at once'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ipctool;listen'= {
+            cand --timeout 'Exit 124 if no client arrives within DURATION'
+            cand --mode 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask'
+            cand --stats 'Print a summary on stderr at exit: bytes each way, duration, throughput'
+            cand --idle-timeout 'Close a connection after this long with no traffic either way (e.g. 30s)'
+            cand --color 'When to use colour on stderr and in tables'
+            cand --progress 'Show live bytes and rate on stderr'
+            cand --send-only 'Only send stdin to the endpoint; shut the other direction at once'
+            cand --recv-only 'Only receive from the endpoint; shut the other direction at once'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ipctool;help'= {
+            cand connect 'Connect to ADDR and bridge it to stdin/stdout'
+            cand listen 'Serve ADDR and bridge the client to stdin/stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'ipctool;help;connect'= {
+        }
+        &'ipctool;help;listen'= {
+        }
+        &'ipctool;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,71 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ipctool_global_optspecs
+    string join \n v/verbose q/quiet color= no-splice h/help V/version
+end
+
+function __fish_ipctool_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ipctool_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ipctool_using_subcommand
+    set -l cmd (__fish_ipctool_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ipctool -n "__fish_ipctool_needs_command" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_needs_command" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_needs_command" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_needs_command" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_needs_command" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "listen" -d 'Serve ADDR and bridge the client to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
+json\t'One JSON object per line (JSON Lines), for programs'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l progress -d 'Show live bytes and rate on stderr'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
+json\t'One JSON object per line (JSON Lines), for programs'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l progress -d 'Show live bytes and rate on stderr'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "listen" -d 'Serve ADDR and bridge the client to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

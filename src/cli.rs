@@ -1,0 +1,219 @@
+//! The command line: the whole clap tree and the value parsers. Declarations only: no I/O.
+//! The `///` comment on each item is its help (first line short help, the rest long help).
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::addr::Address;
+use crate::report::StatsFormat;
+use crate::term::ColorChoice;
+use crate::units;
+
+const EXIT_STATUS: &str = "\
+EXIT STATUS:
+  0    success
+  1    runtime failure (I/O, refused, not found, permission)
+  2    usage error or bad address
+  124  a --timeout or --wait ran out
+  130  interrupted by SIGINT (143 by SIGTERM, 129 by SIGHUP)
+  A broken pipe on stdout (the reader went away, as with `| head`) ends quietly with 0.
+
+ADDRESSES:
+  PATH            a Unix socket on PATH (needs a '/' unless the file exists);
+                  an existing FIFO at PATH is used as a FIFO
+  unix:PATH       a Unix domain stream socket on a filesystem path
+  @NAME           a socket in the Linux abstract namespace (also abstract:NAME)
+  fifo:PATH       a FIFO (named pipe)
+  -               stdin and stdout (also stdio)
+  exec:CMD        `sh -c CMD`, its stdin and stdout
+  tcp:HOST:PORT   TCP (tcp:[::1]:PORT for IPv6)
+  Socket paths and abstract names are limited to 107 bytes.";
+
+/// Inter-process communication from the terminal: serve and reach local sockets, FIFOs
+/// and pipes, and report what moved, how fast.
+#[derive(Debug, Parser)]
+#[command(name = "ipctool", version, propagate_version = true, after_long_help = EXIT_STATUS)]
+#[command(max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only errors and the reports you asked for
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour on stderr and in tables
+    ///
+    /// `auto` colours a stream only when it is a terminal and NO_COLOR is unset or empty.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Copy through a buffer with read(2)/write(2) instead of splice(2)
+    ///
+    /// By default bytes that only pass through ipctool are moved with splice(2) where the
+    /// kernel allows it. This switch is for debugging and comparisons.
+    #[arg(long, global = true, hide_short_help = true)]
+    pub no_splice: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Connect(ConnectArgs),
+    Listen(ListenArgs),
+}
+
+/// Flags of every subcommand that moves data over a connection.
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    /// Print a summary on stderr at exit: bytes each way, duration, throughput
+    ///
+    /// `human` (the default) prints one line per connection and a total; `json` prints the
+    /// same as JSON Lines: one object per line with `kind` (`connection` or `total`),
+    /// `sent_bytes`, `received_bytes`, `duration_secs`, and the peer's `peer_pid`,
+    /// `peer_uid`, `peer_gid` where the OS gives them. SIGUSR1 prints the current counters
+    /// in the same format without stopping.
+    #[arg(long, value_name = "FORMAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "human")]
+    pub stats: Option<StatsFormat>,
+
+    /// Show live bytes and rate on stderr
+    ///
+    /// Drawn on stderr even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+
+    /// Only send stdin to the endpoint; shut the other direction at once
+    #[arg(long, conflicts_with = "recv_only")]
+    pub send_only: bool,
+
+    /// Only receive from the endpoint; shut the other direction at once
+    #[arg(long)]
+    pub recv_only: bool,
+
+    /// Close a connection after this long with no traffic either way (e.g. 30s)
+    ///
+    /// Closing an idle connection is a normal end (exit 0); `-v` says so.
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
+    pub idle_timeout: Option<Duration>,
+}
+
+/// Connect to ADDR and bridge it to stdin/stdout
+///
+/// Sends stdin to ADDR and writes what comes back to stdout. At EOF on stdin the sending
+/// side is shut down (half-close) and ipctool keeps reading the answer, with no time limit.
+/// It exits 0 when the peer has closed; when the peer closes completely it ends at once,
+/// even if stdin never ends. A reset or a failed write is exit 1: a session that may have
+/// lost data never exits 0.
+#[derive(Debug, Args)]
+#[command(after_long_help = CONNECT_EXAMPLES)]
+pub struct ConnectArgs {
+    /// The address to connect to (see `ipctool --help` for the forms)
+    #[arg(value_name = "ADDR", value_parser = parse_address)]
+    pub addr: Address,
+
+    /// Retry while nothing listens (missing path, refused, full backlog, FIFO without a
+    /// reader), for up to DURATION; then exit 124
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
+    pub wait: Option<Duration>,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+const CONNECT_EXAMPLES: &str = "\
+EXAMPLES:
+  Send a request and print the answer:
+    printf 'GET /version HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' | ipctool connect /var/run/docker.sock
+  Wait up to 5 s for a server to come up, then send a file:
+    ipctool connect --wait 5s /tmp/demo.sock < file
+  Write into a FIFO (blocks until a reader opens it):
+    echo hello | ipctool connect fifo:/tmp/demo.fifo
+  Summary as JSON on stderr:
+    echo hi | ipctool connect --stats=json @demo";
+
+/// Serve ADDR and bridge the client to stdin/stdout
+///
+/// Accepts one client, copies stdin to it and it to stdout, and exits 0 when both
+/// directions have ended (half-close is honoured both ways). Socket files are created
+/// owner-only (0600) unless --mode, and removed at exit if they are still the file ipctool
+/// created. A stale socket file is reclaimed; a live listener's path is refused; a path
+/// that is not a socket is never touched. `listen fifo:PATH` creates the FIFO if missing
+/// and copies what writers send to stdout.
+#[derive(Debug, Args)]
+#[command(after_long_help = LISTEN_EXAMPLES)]
+pub struct ListenArgs {
+    /// The address to serve: a socket path, @NAME, fifo:PATH or tcp:HOST:PORT
+    #[arg(value_name = "ADDR", value_parser = parse_address)]
+    pub addr: Address,
+
+    /// Exit 124 if no client arrives within DURATION
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Mode of the socket file or FIFO created (octal), exactly, whatever the umask
+    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, default_value = "0600")]
+    pub mode: u32,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+const LISTEN_EXAMPLES: &str = "\
+EXAMPLES:
+  Receive one client's data into a file:
+    ipctool listen /tmp/demo.sock > out
+  Announce readiness on stderr, summary as JSON at exit:
+    ipctool listen -v --stats=json @demo
+  Read what writers put into a FIFO (created 0600 if missing):
+    ipctool listen fifo:/tmp/demo.fifo
+  Give up if nobody connects within 10 s (exit 124):
+    ipctool listen --timeout 10s tcp:127.0.0.1:9000";
+
+/// Parses an address for clap: the message is the reason; clap quotes the input.
+pub fn parse_address(s: &str) -> Result<Address, String> {
+    s.parse::<Address>().map_err(|e| e.reason)
+}
+
+/// Parses an octal file mode such as `0600`, `600` or `0o660`.
+pub fn parse_mode(s: &str) -> Result<u32, String> {
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    match u32::from_str_radix(digits, 8) {
+        Ok(m) if m <= 0o7777 && !digits.is_empty() => Ok(m),
+        _ => Err(format!(
+            "invalid mode '{s}': expected octal permission bits such as 0600 or 0660"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("0600"), Ok(0o600));
+        assert_eq!(parse_mode("660"), Ok(0o660));
+        assert_eq!(parse_mode("0o640"), Ok(0o640));
+        assert!(parse_mode("0800").is_err());
+        assert!(parse_mode("17777").is_err());
+        assert!(parse_mode("").is_err());
+        assert!(parse_mode("rw").expect_err("not octal").contains("'rw'"));
+    }
+}

@@ -1,0 +1,549 @@
+//! One direction of a transfer: bytes from a [`Source`] to a [`Sink`] until EOF, counted
+//! into a [`Meter`]. The engine never prints and never closes anything; callers propagate
+//! the EOF (half-close) and report.
+//!
+//! How the bytes move is chosen once per copy, from what the two descriptors are:
+//! - `splice(2)` straight from one to the other when either is a pipe (stdin/stdout pipes
+//!   to and from a socket, pipe to pipe): no copy through user space;
+//! - `splice(2)` through a private pipe between two non-pipes (socket to socket in a relay,
+//!   socket to /dev/null or a file);
+//! - `read(2)`/`write(2)` through one reusable buffer otherwise (terminals, in-memory test
+//!   endpoints, `--no-splice`), or when the kernel refuses the first splice (EINVAL).
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::io::Errno;
+use rustix::pipe::{PipeFlags, SpliceFlags};
+
+use crate::stats::Meter;
+use crate::transport::{FdKind, Input, Output};
+
+/// Default chunk: unix streams saturate at 64 KiB; 128 KiB halves the syscalls of pipes.
+pub const DEFAULT_CHUNK: usize = 128 << 10;
+
+/// Something bytes are read from.
+pub trait Source: Send {
+    /// One read; 0 means end of data.
+    fn read_into(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// The descriptor and its kind, when splice may be used on it.
+    fn raw(&self) -> Option<(BorrowedFd<'_>, FdKind)> {
+        None
+    }
+}
+
+/// Something bytes are written to.
+pub trait Sink: Send {
+    /// One write; returns how much was taken.
+    fn write_from(&mut self, buf: &[u8]) -> io::Result<usize>;
+    /// Signals end of data to the reader on the other side.
+    fn close_write(&mut self) -> io::Result<()>;
+    /// The descriptor and its kind, when splice may be used on it.
+    fn raw(&self) -> Option<(BorrowedFd<'_>, FdKind)> {
+        None
+    }
+}
+
+impl Source for Input {
+    fn read_into(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read(buf)
+    }
+    fn raw(&self) -> Option<(BorrowedFd<'_>, FdKind)> {
+        Some((self.fd(), self.kind()))
+    }
+}
+
+impl Sink for Output {
+    fn write_from(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write(buf)
+    }
+    fn close_write(&mut self) -> io::Result<()> {
+        Output::close_write(self)
+    }
+    fn raw(&self) -> Option<(BorrowedFd<'_>, FdKind)> {
+        self.fd().map(|fd| (fd, self.kind()))
+    }
+}
+
+/// How a copy is done.
+#[derive(Clone, Debug)]
+pub struct CopyConfig {
+    /// Bytes per read/splice.
+    pub chunk: usize,
+    /// Use splice(2) where the descriptors allow it.
+    pub splice: bool,
+    /// Bytes per second at most.
+    pub rate_limit: Option<u64>,
+}
+
+impl Default for CopyConfig {
+    fn default() -> Self {
+        CopyConfig {
+            chunk: DEFAULT_CHUNK,
+            splice: true,
+            rate_limit: None,
+        }
+    }
+}
+
+/// Which side of a copy failed.
+#[derive(Debug)]
+pub enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+impl CopyError {
+    pub fn io(&self) -> &io::Error {
+        match self {
+            CopyError::Read(e) | CopyError::Write(e) => e,
+        }
+    }
+}
+
+/// The data path chosen for one copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    ReadWrite,
+    Splice,
+    SpliceViaPipe,
+}
+
+/// Chooses the data path for a pair of descriptor kinds.
+pub fn plan(src: FdKind, dst: FdKind) -> Path {
+    use FdKind::*;
+    match (src, dst) {
+        (Pipe, Pipe | Socket | File | CharDev) | (Socket | File, Pipe) => Path::Splice,
+        (Socket | File, Socket | File | CharDev) => Path::SpliceViaPipe,
+        _ => Path::ReadWrite,
+    }
+}
+
+/// Copies until EOF; returns the bytes moved. Does not close `dst`.
+pub fn copy<S: Source, D: Sink>(
+    src: &mut S,
+    dst: &mut D,
+    meter: &Meter,
+    cfg: &CopyConfig,
+) -> Result<u64, CopyError> {
+    meter.touch(Instant::now());
+    let pacer = cfg.rate_limit.map(Pacer::new);
+    let chunk = match cfg.rate_limit {
+        // Small enough chunks that a throttled copy looks smooth (20 steps a second).
+        Some(rate) => cfg
+            .chunk
+            .min(usize::try_from(rate / 20).unwrap_or(usize::MAX).max(1)),
+        None => cfg.chunk,
+    };
+    let path = match (cfg.splice, src.raw(), dst.raw()) {
+        (true, Some((_, s)), Some((_, d))) => plan(s, d),
+        _ => Path::ReadWrite,
+    };
+    let mut tally = Tally {
+        meter,
+        pacer,
+        chunk,
+        total: 0,
+    };
+    let fell_back = match path {
+        Path::Splice => splice_direct(src, dst, &mut tally)?,
+        Path::SpliceViaPipe => splice_via_pipe(src, dst, &mut tally)?,
+        Path::ReadWrite => true,
+    };
+    if fell_back {
+        read_write(src, dst, &mut tally)?;
+    }
+    Ok(tally.total)
+}
+
+/// What a copy has delivered so far, and its pace.
+struct Tally<'m> {
+    meter: &'m Meter,
+    pacer: Option<Pacer>,
+    chunk: usize,
+    total: u64,
+}
+
+impl Tally<'_> {
+    /// Counts `n` bytes delivered at `now`, then keeps to the rate limit.
+    fn delivered(&mut self, n: usize, now: Instant) {
+        self.meter.add(n as u64, now);
+        self.total += n as u64;
+        if let Some(p) = &mut self.pacer {
+            p.pace(n);
+        }
+    }
+}
+
+/// Keeps a copy under its rate limit.
+struct Pacer {
+    rate: u64,
+    start: Instant,
+    sent: u64,
+}
+
+impl Pacer {
+    fn new(rate: u64) -> Pacer {
+        Pacer {
+            rate,
+            start: Instant::now(),
+            sent: 0,
+        }
+    }
+
+    /// Counts `n` bytes and sleeps until they are due.
+    fn pace(&mut self, n: usize) {
+        self.sent += n as u64;
+        let due = Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
+        let elapsed = self.start.elapsed();
+        if due > elapsed {
+            std::thread::sleep(due - elapsed);
+        }
+    }
+}
+
+fn read_write<S: Source, D: Sink>(
+    src: &mut S,
+    dst: &mut D,
+    t: &mut Tally<'_>,
+) -> Result<(), CopyError> {
+    let mut buf = vec![0u8; t.chunk];
+    loop {
+        let t0 = Instant::now();
+        let n = match src.read_into(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        let t1 = Instant::now();
+        t.meter.add_read_wait(t1 - t0);
+        t.meter.set_in_flight(true);
+        write_all(dst, &buf[..n]).map_err(CopyError::Write)?;
+        t.meter.set_in_flight(false);
+        let t2 = Instant::now();
+        t.meter.add_write_wait(t2 - t1);
+        t.delivered(n, t2);
+    }
+}
+
+fn write_all<D: Sink>(dst: &mut D, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        match dst.write_from(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// splice(2) from `src` to `dst`, one of which is a pipe. Returns true if the kernel
+/// refused splice before anything moved (the caller then copies through a buffer).
+fn splice_direct<S: Source, D: Sink>(
+    src: &mut S,
+    dst: &mut D,
+    t: &mut Tally<'_>,
+) -> Result<bool, CopyError> {
+    let (Some((sfd, skind)), Some((dfd, dkind))) = (src.raw(), dst.raw()) else {
+        return Ok(true);
+    };
+    // Between two pipes, splice without blocking and wait in poll instead, so the time
+    // spent waiting is known per side (`pipe` reports where the data waited).
+    let attribute = skind == FdKind::Pipe && dkind == FdKind::Pipe;
+    let flags = if attribute {
+        SpliceFlags::MOVE | SpliceFlags::NONBLOCK
+    } else {
+        SpliceFlags::MOVE
+    };
+    loop {
+        let t0 = Instant::now();
+        match rustix::pipe::splice(sfd, None, dfd, None, t.chunk, flags) {
+            Ok(0) => return Ok(false),
+            Ok(n) => {
+                let now = Instant::now();
+                if !attribute {
+                    t.meter.add_read_wait(now - t0);
+                }
+                t.delivered(n, now);
+            }
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) if attribute => wait_for_pipes(sfd, dfd, t.meter),
+            Err(Errno::INVAL) if t.total == 0 => return Ok(true),
+            Err(e) => return Err(side_of(e, dfd)),
+        }
+    }
+}
+
+/// After a non-blocking splice between two pipes would block: waits for whichever side
+/// holds the data up and counts the wait against it.
+fn wait_for_pipes(sfd: BorrowedFd<'_>, dfd: BorrowedFd<'_>, meter: &Meter) {
+    let t0 = Instant::now();
+    let mut probe = [
+        PollFd::from_borrowed_fd(sfd, PollFlags::IN),
+        PollFd::from_borrowed_fd(dfd, PollFlags::OUT),
+    ];
+    let _ = poll(
+        &mut probe,
+        Some(&rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        }),
+    );
+    let readable = !probe[0].revents().is_empty();
+    // Wait on the side that is not ready (the source first: no data, nothing to write).
+    let mut one = if readable {
+        [PollFd::from_borrowed_fd(dfd, PollFlags::OUT)]
+    } else {
+        [PollFd::from_borrowed_fd(sfd, PollFlags::IN)]
+    };
+    while let Err(Errno::INTR) = poll(&mut one, None) {}
+    let waited = t0.elapsed();
+    if readable {
+        meter.add_write_wait(waited);
+    } else {
+        meter.add_read_wait(waited);
+    }
+}
+
+/// Which side a failed splice broke on: EPIPE, or a hung-up destination, is the writer's.
+fn side_of(e: Errno, dfd: BorrowedFd<'_>) -> CopyError {
+    let err = io::Error::from(e);
+    if e == Errno::PIPE || hung_up(dfd) {
+        CopyError::Write(err)
+    } else {
+        CopyError::Read(err)
+    }
+}
+
+/// True when a descriptor we write to can no longer deliver (peer gone).
+pub fn hung_up(fd: BorrowedFd<'_>) -> bool {
+    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::empty())];
+    matches!(poll(&mut p, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })), Ok(n) if n > 0)
+        && p[0].revents().intersects(PollFlags::HUP | PollFlags::ERR)
+}
+
+/// A private pipe for splicing between two non-pipes, sized to hold a whole chunk.
+fn private_pipe(chunk: usize) -> io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
+    let want = chunk.max(64 << 10);
+    if rustix::pipe::fcntl_getpipe_size(&r).unwrap_or(0) < want {
+        let _ = rustix::pipe::fcntl_setpipe_size(&r, want);
+    }
+    Ok((r, w))
+}
+
+/// splice(2) from `src` into a private pipe and from there to `dst`. Returns true if the
+/// kernel refused splice before anything was delivered; what the pipe held is then
+/// delivered through a buffer first.
+fn splice_via_pipe<S: Source, D: Sink>(
+    src: &mut S,
+    dst: &mut D,
+    t: &mut Tally<'_>,
+) -> Result<bool, CopyError> {
+    let (pr, pw) = match private_pipe(t.chunk) {
+        Ok(p) => p,
+        Err(_) => return Ok(true),
+    };
+    let chunk = rustix::pipe::fcntl_getpipe_size(&pr).map_or(t.chunk, |cap| t.chunk.min(cap));
+    loop {
+        let t0 = Instant::now();
+        let got = {
+            let Some((sfd, _)) = src.raw() else {
+                return Ok(true);
+            };
+            match rustix::pipe::splice(sfd, None, &pw, None, chunk, SpliceFlags::MOVE) {
+                Ok(0) => return Ok(false),
+                Ok(n) => n,
+                Err(Errno::INTR) => continue,
+                Err(Errno::INVAL) if t.total == 0 => return Ok(true),
+                Err(e) => return Err(CopyError::Read(e.into())),
+            }
+        };
+        let t1 = Instant::now();
+        t.meter.add_read_wait(t1 - t0);
+        t.meter.set_in_flight(true);
+        let mut left = got;
+        while left > 0 {
+            let Some((dfd, _)) = dst.raw() else {
+                return Err(CopyError::Write(io::ErrorKind::BrokenPipe.into()));
+            };
+            match rustix::pipe::splice(&pr, None, dfd, None, left, SpliceFlags::MOVE) {
+                Ok(0) => return Err(CopyError::Write(io::ErrorKind::WriteZero.into())),
+                Ok(n) => left -= n,
+                Err(Errno::INTR) => {}
+                Err(Errno::INVAL) if t.total == 0 => {
+                    // The destination refuses splice: hand over what the pipe holds, then
+                    // let the caller go on with read/write.
+                    drain_pipe(&pr, left, dst).map_err(CopyError::Write)?;
+                    t.meter.set_in_flight(false);
+                    t.delivered(got, Instant::now());
+                    return Ok(true);
+                }
+                Err(e) => return Err(CopyError::Write(e.into())),
+            }
+        }
+        t.meter.set_in_flight(false);
+        let t2 = Instant::now();
+        t.meter.add_write_wait(t2 - t1);
+        t.delivered(got, t2);
+    }
+}
+
+fn drain_pipe<D: Sink>(pr: &OwnedFd, mut left: usize, dst: &mut D) -> io::Result<()> {
+    let mut buf = vec![0u8; left.min(DEFAULT_CHUNK)];
+    while left > 0 {
+        let want = left.min(buf.len());
+        let n = rustix::io::read(pr.as_fd(), &mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        write_all(dst, &buf[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::mem::{MemSink, MemSource, Step};
+
+    fn run(src: &mut MemSource, dst: &mut MemSink) -> (Result<u64, CopyError>, u64) {
+        let meter = Meter::new(Instant::now());
+        let r = copy(src, dst, &meter, &CopyConfig::default());
+        (r, meter.bytes())
+    }
+
+    #[test]
+    fn copies_every_chunk_exactly_and_counts_them() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(300_001).collect();
+        let mut src = MemSource::chunked(&data, 4093);
+        let mut dst = MemSink::new();
+        let (r, counted) = run(&mut src, &mut dst);
+        assert_eq!(r.expect("copy"), 300_001);
+        assert_eq!(counted, 300_001);
+        assert_eq!(dst.received.bytes(), data);
+        assert!(
+            !dst.received.closed(),
+            "the engine never closes: callers propagate EOF"
+        );
+    }
+
+    #[test]
+    fn interrupted_reads_and_short_writes_lose_nothing() {
+        let mut src = MemSource::new(vec![
+            Step::Data(b"abc".to_vec()),
+            Step::Interrupted,
+            Step::Data(b"defghijklmnop".to_vec()),
+        ]);
+        let mut dst = MemSink {
+            max_write: 2,
+            ..MemSink::new()
+        };
+        let (r, _) = run(&mut src, &mut dst);
+        assert_eq!(r.expect("copy"), 16);
+        assert_eq!(dst.received.bytes(), b"abcdefghijklmnop");
+    }
+
+    #[test]
+    fn a_read_error_is_the_readers_and_keeps_the_count() {
+        let mut src = MemSource::new(vec![
+            Step::Data(b"12345".to_vec()),
+            Step::Fail(io::ErrorKind::ConnectionReset),
+        ]);
+        let mut dst = MemSink::new();
+        let (r, counted) = run(&mut src, &mut dst);
+        match r {
+            Err(CopyError::Read(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+            other => panic!("want a read error, got {other:?}"),
+        }
+        assert_eq!(counted, 5);
+    }
+
+    #[test]
+    fn a_write_error_is_the_writers_and_counts_only_what_was_delivered() {
+        let mut src = MemSource::chunked(&[7u8; 100], 30);
+        let mut dst = MemSink {
+            fail_after: Some((45, io::ErrorKind::BrokenPipe)),
+            ..MemSink::new()
+        };
+        let (r, counted) = run(&mut src, &mut dst);
+        match r {
+            Err(CopyError::Write(e)) => assert_eq!(e.kind(), io::ErrorKind::BrokenPipe),
+            other => panic!("want a write error, got {other:?}"),
+        }
+        assert_eq!(counted, 30, "only whole chunks delivered are counted");
+        assert_eq!(dst.received.bytes().len(), 45);
+    }
+
+    #[test]
+    fn empty_source_is_immediate_eof() {
+        let mut src = MemSource::new(vec![]);
+        let mut dst = MemSink::new();
+        assert_eq!(run(&mut src, &mut dst).0.expect("copy"), 0);
+    }
+
+    #[test]
+    fn plan_by_descriptor_kinds() {
+        use FdKind::*;
+        let rows = [
+            (Pipe, Socket, Path::Splice),
+            (Socket, Pipe, Path::Splice),
+            (Pipe, Pipe, Path::Splice),
+            (Pipe, CharDev, Path::Splice),
+            (File, Pipe, Path::Splice),
+            (Socket, Socket, Path::SpliceViaPipe),
+            (Socket, CharDev, Path::SpliceViaPipe),
+            (File, Socket, Path::SpliceViaPipe),
+            (Tty, Socket, Path::ReadWrite),
+            (Socket, Tty, Path::ReadWrite),
+            (CharDev, Socket, Path::ReadWrite),
+        ];
+        for (s, d, want) in rows {
+            assert_eq!(plan(s, d), want, "{s:?} -> {d:?}");
+        }
+    }
+
+    #[test]
+    fn splice_and_read_write_move_the_same_bytes_between_real_pipes() {
+        for splice in [true, false] {
+            let data: Vec<u8> = (0..1_000_003u32).map(|i| (i * 7 % 251) as u8).collect();
+            let (r1, w1) = std::io::pipe().expect("pipe");
+            let (r2, w2) = std::io::pipe().expect("pipe");
+            let feeder = {
+                let data = data.clone();
+                std::thread::spawn(move || {
+                    use std::io::Write;
+                    let mut w1 = w1;
+                    w1.write_all(&data).expect("feed");
+                })
+            };
+            let reader = std::thread::spawn(move || {
+                use std::io::Read;
+                let mut r2 = r2;
+                let mut got = Vec::new();
+                r2.read_to_end(&mut got).expect("read");
+                got
+            });
+            let mut input = Input::new(OwnedFd::from(r1));
+            let mut output = Output::new(OwnedFd::from(w2), crate::transport::CloseHow::Close);
+            let meter = Meter::new(Instant::now());
+            let cfg = CopyConfig {
+                splice,
+                ..CopyConfig::default()
+            };
+            assert_eq!(
+                copy(&mut input, &mut output, &meter, &cfg).expect("copy"),
+                1_000_003
+            );
+            output.close_write().expect("close");
+            drop(output);
+            feeder.join().expect("feeder");
+            assert_eq!(reader.join().expect("reader"), data, "splice={splice}");
+        }
+    }
+}

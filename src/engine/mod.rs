@@ -1,0 +1,8 @@
+//! The shared copy engine: one metered direction ([`copy`]) and a two-way session between
+//! two connections ([`session`]). It never prints; callers report from the meters.
+
+pub mod copy;
+pub mod session;
+
+pub use copy::{CopyConfig, CopyError, Sink, Source};
+pub use session::{Dir, DirEnd, End, Outcome, Session, SessionConfig, SessionHandle};

@@ -1,0 +1,485 @@
+//! A session joins two connections, `local` and `remote`, with two metered copies:
+//! *send* (local → remote) and *recv* (remote → local), each on its own thread, each
+//! propagating EOF as a half-close. The thread that calls [`Session::wait`] decides when the
+//! session is over:
+//!
+//! - both directions reached EOF (or were never run): complete;
+//! - a direction's destination hung up for good (a socket closed both ways, an `exec:` child
+//!   that exited, our stdout's reader gone): that direction is over even if its source never
+//!   ends, unless it holds bytes it has not delivered (its copy then fails: data was lost);
+//! - a copy failed, the idle timeout passed, or a stop was asked for.
+//!
+//! When it is over, both connections are torn down (sockets shut down both ways, children
+//! sent SIGTERM after a grace period) so that no thread stays blocked on them; a thread
+//! blocked on our own stdin is left behind, which only matters until the process exits.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+use super::copy::{CopyConfig, CopyError, copy};
+use crate::signals::Signals;
+use crate::stats::Meter;
+use crate::transport::{Aborter, CloseHow, Conn, ExecChild, FdKind, Input, Output, PeerCreds};
+use crate::wake::{WakeSender, Waker};
+
+/// How a session runs.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    pub copy: CopyConfig,
+    /// End the session after this long with no traffic either way.
+    pub idle_timeout: Option<Duration>,
+    /// Run the send direction (local → remote); otherwise shut it at once.
+    pub send: bool,
+    /// Run the recv direction (remote → local); otherwise shut it at once.
+    pub recv: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            copy: CopyConfig::default(),
+            idle_timeout: None,
+            send: true,
+            recv: true,
+        }
+    }
+}
+
+/// One direction of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// local → remote
+    Send,
+    /// remote → local
+    Recv,
+}
+
+/// How one direction ended.
+#[derive(Debug)]
+pub enum DirEnd {
+    /// Not run (`--send-only`/`--recv-only`, or an endpoint with no such half).
+    Skipped,
+    /// Still running when the session ended.
+    Unfinished,
+    /// EOF reached and passed on.
+    Eof,
+    /// Its destination went away while it had nothing left to deliver.
+    PeerGone,
+    /// Its copy failed.
+    Failed(CopyError),
+}
+
+impl DirEnd {
+    fn is_over(&self) -> bool {
+        !matches!(self, DirEnd::Unfinished)
+    }
+}
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Both directions ended normally.
+    Complete,
+    /// A copy failed (see the directions).
+    Failed,
+    /// Our stdout's reader went away.
+    StdoutGone,
+    /// No traffic for the idle timeout.
+    Idle,
+    /// A stop signal arrived.
+    Signal(i32),
+    /// The owner aborted it (server shutdown).
+    Aborted,
+}
+
+/// What a session did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub end: End,
+    pub send: DirEnd,
+    pub recv: DirEnd,
+    pub started: Instant,
+    pub duration: Duration,
+    pub sent: Arc<Meter>,
+    pub received: Arc<Meter>,
+    /// The exit status of the remote's `exec:` child, once reaped.
+    pub child_status: Option<std::process::ExitStatus>,
+}
+
+/// A handle to stop a running session from another thread.
+#[derive(Debug)]
+pub struct SessionHandle {
+    abort: Arc<AtomicBool>,
+    waker: WakeSender,
+}
+
+impl SessionHandle {
+    pub fn abort(&self) {
+        self.abort.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+}
+
+/// What can tell a direction's destination has gone for good, without owning it.
+#[derive(Debug)]
+enum Hangup {
+    /// A duplicate of a socket: harmless to hold (EOF is sent by `shutdown`, not `close`).
+    Socket(OwnedFd),
+    /// Our stdout, fd 1 itself (a duplicate would keep a pipe open).
+    Stdout,
+    /// A pidfd of an `exec:` child: readable once it exits.
+    Child(OwnedFd),
+    None,
+}
+
+impl Hangup {
+    fn fd(&self) -> Option<(BorrowedFd<'_>, PollFlags)> {
+        match self {
+            Hangup::Socket(fd) => Some((fd.as_fd(), PollFlags::empty())),
+            Hangup::Stdout => Some((rustix::stdio::stdout(), PollFlags::empty())),
+            Hangup::Child(fd) => Some((fd.as_fd(), PollFlags::IN)),
+            Hangup::None => None,
+        }
+    }
+}
+
+struct DirState {
+    end: DirEnd,
+    hangup: Hangup,
+    /// The destination hung up while bytes were in flight: wait for the copy to fail.
+    hup_pending: bool,
+    to_stdout: bool,
+}
+
+/// A running session.
+pub struct Session {
+    started: Instant,
+    cfg: SessionConfig,
+    sent: Arc<Meter>,
+    received: Arc<Meter>,
+    dirs: [DirState; 2],
+    rx: Receiver<(Dir, Result<(), CopyError>)>,
+    waker: Waker,
+    abort: Arc<AtomicBool>,
+    aborters: [Aborter; 2],
+    child: Option<ExecChild>,
+    /// The remote's peer credentials, for reports.
+    pub peer: PeerCreds,
+}
+
+impl Session {
+    /// Starts the copies. `remote` is the endpoint the session is about (its `sent` and
+    /// `received` counts are towards and from it).
+    pub fn start(
+        mut local: Conn,
+        mut remote: Conn,
+        cfg: SessionConfig,
+    ) -> std::io::Result<Session> {
+        let started = Instant::now();
+        let sent = Arc::new(Meter::new(started));
+        let received = Arc::new(Meter::new(started));
+        let waker = Waker::new()?;
+        let (tx, rx) = channel();
+        let aborters = [local.aborter(), remote.aborter()];
+        let child = remote.child.take().or_else(|| local.child.take());
+        let peer = remote.peer;
+
+        let mut dirs = [
+            DirState::new(Hangup::None, false),
+            DirState::new(Hangup::None, false),
+        ];
+        for (dir, from, to, on) in [
+            (
+                Dir::Send,
+                local.input.take(),
+                remote.output.take(),
+                cfg.send,
+            ),
+            (
+                Dir::Recv,
+                remote.input.take(),
+                local.output.take(),
+                cfg.recv,
+            ),
+        ] {
+            let state = &mut dirs[dir as usize];
+            let (input, mut output) = match (from, to, on) {
+                (Some(input), Some(output), true) => (input, output),
+                (from, to, _) => {
+                    // One side missing, or not wanted: shut what exists now, so the other
+                    // side sees EOF at once.
+                    shut(from, to);
+                    state.end = DirEnd::Skipped;
+                    continue;
+                }
+            };
+            state.to_stdout = output_is_stdout(&output);
+            state.hangup = hangup_of(&output, child.as_ref(), dir == Dir::Send);
+            let meter = match dir {
+                Dir::Send => Arc::clone(&sent),
+                Dir::Recv => Arc::clone(&received),
+            };
+            let copy_cfg = cfg.copy.clone();
+            let (tx, wake) = (tx.clone(), waker.sender()?);
+            std::thread::Builder::new()
+                .name(format!("{dir:?}").to_lowercase())
+                .stack_size(256 << 10)
+                .spawn(move || {
+                    let mut input: Input = input;
+                    let result = run_direction(&mut input, &mut output, &meter, &copy_cfg);
+                    meter.finish(Instant::now());
+                    drop(input);
+                    drop(output);
+                    let _ = tx.send((dir, result));
+                    wake.wake();
+                })?;
+        }
+        drop(tx);
+        Ok(Session {
+            started,
+            cfg,
+            sent,
+            received,
+            dirs,
+            rx,
+            waker,
+            abort: Arc::new(AtomicBool::new(false)),
+            aborters,
+            child,
+            peer,
+        })
+    }
+
+    /// A handle that ends the session from another thread.
+    pub fn handle(&self) -> std::io::Result<SessionHandle> {
+        Ok(SessionHandle {
+            abort: Arc::clone(&self.abort),
+            waker: self.waker.sender()?,
+        })
+    }
+
+    /// The waker of the session's loop (to register with signal handlers).
+    pub fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    /// The live meters: bytes sent and received so far.
+    pub fn meters(&self) -> (Arc<Meter>, Arc<Meter>) {
+        (Arc::clone(&self.sent), Arc::clone(&self.received))
+    }
+
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Runs the session to its end. `signals`, if given, can stop it; `on_wake` runs on
+    /// every wake-up (SIGUSR1 reports).
+    pub fn wait(mut self, signals: Option<&Signals>, mut on_wake: impl FnMut()) -> Outcome {
+        let end = self.run_loop(signals, &mut on_wake);
+        // Unblock copies still running on a socket (a half whose peer hung up).
+        for a in &self.aborters {
+            a.abort();
+        }
+        // A child that finished its part gets a moment to exit on its own.
+        let grace = if end == End::Complete {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        };
+        let child_status = self.child.as_mut().and_then(|c| reap(c, grace));
+        let [send, recv] = self.dirs;
+        Outcome {
+            end,
+            send: send.end,
+            recv: recv.end,
+            started: self.started,
+            duration: self.started.elapsed(),
+            sent: self.sent,
+            received: self.received,
+            child_status,
+        }
+    }
+
+    fn run_loop(&mut self, signals: Option<&Signals>, on_wake: &mut impl FnMut()) -> End {
+        loop {
+            while let Ok((dir, result)) = self.rx.try_recv() {
+                let state = &mut self.dirs[dir as usize];
+                state.end = match result {
+                    Ok(()) => DirEnd::Eof,
+                    Err(CopyError::Write(e))
+                        if state.to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        return End::StdoutGone;
+                    }
+                    Err(e) => DirEnd::Failed(e),
+                };
+            }
+            if self.dirs.iter().any(|d| matches!(d.end, DirEnd::Failed(_))) {
+                return End::Failed;
+            }
+            if self.dirs.iter().all(|d| d.end.is_over()) {
+                return End::Complete;
+            }
+            if self.abort.load(Ordering::SeqCst) {
+                return End::Aborted;
+            }
+            if let Some(sig) = signals.and_then(|s| s.stop_requested()) {
+                return End::Signal(sig);
+            }
+            on_wake();
+            let now = Instant::now();
+            let timeout = match self.cfg.idle_timeout {
+                Some(limit) => {
+                    let idle = self.sent.idle_for(now).min(self.received.idle_for(now));
+                    if idle >= limit {
+                        return End::Idle;
+                    }
+                    Some(limit - idle)
+                }
+                None => None,
+            };
+            match self.poll_once(timeout) {
+                Some(end) => return end,
+                None => continue,
+            }
+        }
+    }
+
+    /// Waits for a wake-up or a hang-up; returns an end if one was decided.
+    fn poll_once(&mut self, timeout: Option<Duration>) -> Option<End> {
+        let mut watched: Vec<usize> = Vec::with_capacity(2);
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(3);
+        fds.push(PollFd::from_borrowed_fd(self.waker.fd(), PollFlags::IN));
+        for (i, d) in self.dirs.iter().enumerate() {
+            if d.end.is_over() || d.hup_pending {
+                continue;
+            }
+            if let Some((fd, events)) = d.hangup.fd() {
+                fds.push(PollFd::from_borrowed_fd(fd, events));
+                watched.push(i);
+            }
+        }
+        let ts = timeout.map(|t| {
+            Timespec::try_from(t).unwrap_or(Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            })
+        });
+        if poll(&mut fds, ts.as_ref()).is_err() {
+            return None;
+        }
+        let fired: Vec<usize> = watched
+            .iter()
+            .zip(&fds[1..])
+            .filter(|(_, p)| !p.revents().is_empty())
+            .map(|(i, _)| *i)
+            .collect();
+        let woke = !fds[0].revents().is_empty();
+        drop(fds);
+        if woke {
+            self.waker.drain();
+        }
+        for i in fired {
+            let meter = if i == Dir::Send as usize {
+                &self.sent
+            } else {
+                &self.received
+            };
+            let state = &mut self.dirs[i];
+            if state.to_stdout {
+                return Some(End::StdoutGone);
+            }
+            if meter.in_flight() {
+                // Bytes are on their way to a destination that is gone: the copy will fail
+                // and say so.
+                state.hup_pending = true;
+            } else {
+                state.end = DirEnd::PeerGone;
+            }
+        }
+        None
+    }
+}
+
+impl DirState {
+    fn new(hangup: Hangup, to_stdout: bool) -> DirState {
+        DirState {
+            end: DirEnd::Unfinished,
+            hangup,
+            hup_pending: false,
+            to_stdout,
+        }
+    }
+}
+
+fn output_is_stdout(output: &Output) -> bool {
+    output.close_how() == CloseHow::Stdout
+}
+
+fn hangup_of(output: &Output, child: Option<&ExecChild>, into_child: bool) -> Hangup {
+    if output_is_stdout(output) {
+        return Hangup::Stdout;
+    }
+    if output.kind() == FdKind::Socket
+        && let Some(fd) = output.fd().and_then(|f| f.try_clone_to_owned().ok())
+    {
+        return Hangup::Socket(fd);
+    }
+    if into_child && let Some(fd) = child.and_then(|c| c.pidfd()) {
+        return Hangup::Child(fd);
+    }
+    Hangup::None
+}
+
+fn shut(input: Option<Input>, output: Option<Output>) {
+    if let Some(mut out) = output {
+        let _ = out.close_write();
+    }
+    if let Some(input) = input
+        && input.kind() == FdKind::Socket
+    {
+        let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
+    }
+}
+
+fn run_direction(
+    input: &mut Input,
+    output: &mut Output,
+    meter: &Meter,
+    cfg: &CopyConfig,
+) -> Result<(), CopyError> {
+    copy(input, output, meter, cfg)?;
+    output.close_write().map_err(CopyError::Write)
+}
+
+/// Reaps an `exec:` child: `grace` to exit on its own, then SIGTERM.
+fn reap(child: &mut ExecChild, grace: Duration) -> Option<std::process::ExitStatus> {
+    let grace = Instant::now() + grace;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < grace => {
+                if let Some(fd) = child.pidfd() {
+                    let left = grace.saturating_duration_since(Instant::now());
+                    let ts = Timespec::try_from(left).ok();
+                    let mut p = [PollFd::new(&fd, PollFlags::IN)];
+                    let _ = poll(&mut p, ts.as_ref());
+                } else {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+            }
+            Ok(None) => {
+                child.terminate();
+                return child.wait().ok();
+            }
+            Err(_) => return None,
+        }
+    }
+}

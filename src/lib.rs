@@ -1,0 +1,71 @@
+//! ipctool: one binary for inter-process communication from a terminal.
+//!
+//! `run` sets up what every subcommand shares (the printer for diagnostics, signal
+//! handling, the copy configuration), dispatches, and turns an error into the one
+//! `ipctool: error:` line and its exit status.
+
+pub mod addr;
+pub mod cli;
+pub mod cmd;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod report;
+pub mod signals;
+pub mod stats;
+pub mod term;
+pub mod transport;
+pub mod units;
+pub mod wake;
+
+use cli::{Cli, Command};
+use cmd::Ctx;
+use engine::CopyConfig;
+use error::{ExitStatus, hint_of, is_stdout_gone, status_of};
+use signals::Signals;
+use term::{Printer, Verbosity};
+
+/// Runs one command line.
+pub fn run(cli: Cli) -> ExitStatus {
+    let verbosity = if cli.global.quiet {
+        Verbosity::Quiet
+    } else if cli.global.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let printer = Printer::new(verbosity, cli.global.color);
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            printer.error(format_args!("cannot install signal handlers: {e}"), None);
+            return ExitStatus::Failure;
+        }
+    };
+    let ctx = Ctx {
+        printer,
+        signals,
+        copy: CopyConfig {
+            splice: !cli.global.no_splice,
+            ..CopyConfig::default()
+        },
+    };
+    let result = match &cli.command {
+        Command::Connect(args) => cmd::connect::run(&ctx, args),
+        Command::Listen(args) => cmd::listen::run(&ctx, args),
+    };
+    match result {
+        Ok(status) => status,
+        Err(err) => {
+            if is_stdout_gone(&err) {
+                return ExitStatus::Success;
+            }
+            let status = status_of(&err);
+            if !matches!(status, ExitStatus::Signal(_)) {
+                ctx.printer
+                    .error(format_args!("{err:#}"), hint_of(&err).as_deref());
+            }
+            status
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Local stream sockets: Unix domain sockets on a path (`unix:`) and in the Linux abstract
+//! namespace (`@name`), through interprocess. Once connected, a socket is a plain descriptor
+//! for the copy engine.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use interprocess::local_socket::{
+    ConnectOptions, GenericFilePath, GenericNamespaced, Listener, Name, Stream, prelude::*,
+};
+
+use super::sockfile::{self, OwnedPath};
+use super::{Conn, DialOpts, PeerCreds, retry};
+use crate::addr::Address;
+use crate::signals::Signals;
+use crate::term::{Printer, escape};
+
+/// A listening local socket, and the socket file it owns (removed at drop if still ours).
+#[derive(Debug)]
+pub struct LocalListener {
+    listener: Listener,
+    address: Address,
+    _file: Option<OwnedPath>,
+}
+
+impl LocalListener {
+    pub fn bind(addr: &Address, mode: u32, printer: &Printer) -> Result<LocalListener> {
+        let shown = escape(&addr.to_string());
+        let (listener, file) = match addr {
+            Address::Unix(path) => {
+                let (l, owned) = sockfile::bind_path(addr, path, mode, printer)?;
+                (l, Some(owned))
+            }
+            Address::Abstract(name) => (sockfile::bind_abstract(&shown, name)?, None),
+            _ => unreachable!("LocalListener::bind is only called for local socket addresses"),
+        };
+        Ok(LocalListener {
+            listener,
+            address: addr.clone(),
+            _file: file,
+        })
+    }
+
+    /// Closes the listening socket, keeping the socket file's guard.
+    pub fn into_file(self) -> Option<OwnedPath> {
+        self._file
+    }
+
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        match &self.listener {
+            Listener::UdSocket(l) => l.as_fd(),
+        }
+    }
+
+    pub fn accept(&self) -> io::Result<Conn> {
+        let stream = self.listener.accept()?;
+        conn_of(stream)
+    }
+}
+
+fn conn_of(stream: Stream) -> io::Result<Conn> {
+    let fd = match stream {
+        Stream::UdSocket(s) => OwnedFd::from(s),
+    };
+    let peer = PeerCreds::of_socket(fd.as_fd());
+    Conn::socket(fd, peer)
+}
+
+fn name_of(addr: &Address) -> io::Result<Name<'static>> {
+    match addr {
+        Address::Unix(path) => path.clone().to_fs_name::<GenericFilePath>(),
+        Address::Abstract(name) => name.clone().to_ns_name::<GenericNamespaced>(),
+        _ => Err(io::ErrorKind::InvalidInput.into()),
+    }
+}
+
+/// Connects to a local socket; with `--wait`, retries while nothing listens.
+pub fn connect(addr: &Address, opts: &DialOpts, signals: &Signals) -> Result<Conn> {
+    let name =
+        name_of(addr).map_err(|e| anyhow!(e).context(format!("could not connect to {addr}")))?;
+    retry::until_ready(addr, opts.wait, signals, |left| {
+        let attempt = match left {
+            // Blocking connect: a full backlog makes it wait for room, like any client.
+            None => ConnectOptions::new().name(name.borrow()).connect_sync(),
+            Some(left) => connect_bounded(&name, left),
+        };
+        attempt.and_then(conn_of).map_err(|e| classify(addr, e))
+    })
+}
+
+/// A connect that gives up after `left`. interprocess reports a full backlog on a bounded
+/// connect as success with an unconnected socket (see the notes), so the new socket is
+/// checked with `SO_PEERCRED`; an unconnected one counts as "backlog full".
+fn connect_bounded(name: &Name<'_>, left: Duration) -> io::Result<Stream> {
+    let stream = ConnectOptions::new()
+        .name(name.borrow())
+        .wait_mode(interprocess::ConnectWaitMode::Timeout(
+            left.max(Duration::from_millis(1)),
+        ))
+        .connect_sync()?;
+    match stream.peer_creds() {
+        Ok(_) => Ok(stream),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotConnected | io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "the listen backlog is full",
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Sorts a connect error into "try again later" or "give up", with a description of what
+/// was found at the address.
+fn classify(addr: &Address, e: io::Error) -> retry::Failure {
+    use io::ErrorKind as K;
+    let found = match e.kind() {
+        K::NotFound => "no such file".to_owned(),
+        K::ConnectionRefused => match addr.socket_path().map(std::fs::symlink_metadata) {
+            Some(Ok(meta)) if !std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()) => {
+                return retry::Failure::Fatal(anyhow!(
+                    "could not connect to {}: it is {}, not a socket",
+                    escape(&addr.to_string()),
+                    sockfile::describe(&meta)
+                ));
+            }
+            Some(_) => "a socket file with no listener (connection refused)".to_owned(),
+            None => "nothing listening on that name (connection refused)".to_owned(),
+        },
+        K::WouldBlock | K::TimedOut => "a listener whose backlog stayed full".to_owned(),
+        _ => {
+            return retry::Failure::Fatal(anyhow!(e).context(format!(
+                "could not connect to {}",
+                escape(&addr.to_string())
+            )));
+        }
+    };
+    retry::Failure::NotYet { found }
+}

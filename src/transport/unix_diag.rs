@@ -1,0 +1,247 @@
+//! Who listens on a Unix socket, asked of the kernel without connecting to it.
+//!
+//! Probing a socket file by connecting would be accepted as a client by the live server (a
+//! single-client `ipctool listen` would take it as its one client and exit). The kernel's
+//! `sock_diag` netlink interface (what `ss -xl` uses) lists listening Unix sockets with the
+//! device and inode of the file each is bound to, or its abstract name; `/proc/*/fd` then
+//! names the process holding that socket, where we may look.
+
+use std::io;
+use std::os::fd::AsFd;
+
+use rustix::net::netlink::{self, SocketAddrNetlink};
+use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
+
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_DUMP: u16 = 0x300;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const AF_UNIX: u8 = 1;
+const TCP_LISTEN: u32 = 10;
+const UDIAG_SHOW_NAME: u32 = 0x1;
+const UDIAG_SHOW_VFS: u32 = 0x2;
+const UNIX_DIAG_NAME: u16 = 0;
+const UNIX_DIAG_VFS: u16 = 1;
+
+/// One listening Unix socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listening {
+    /// The socket's inode (as in `/proc/PID/fd` links `socket:[INODE]`).
+    pub socket_inode: u32,
+    /// The bound name: a path as given to bind(2), or `\0`-prefixed abstract name.
+    pub name: Vec<u8>,
+    /// Device and inode of the socket file, for filesystem sockets (userspace `st_dev`).
+    pub file: Option<(u64, u64)>,
+}
+
+/// Every listening Unix socket on the system (in our network namespace).
+pub fn listening_sockets() -> io::Result<Vec<Listening>> {
+    let sock = rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        Some(netlink::SOCK_DIAG),
+    )?;
+    let mut req = Vec::with_capacity(40);
+    req.extend_from_slice(&40u32.to_ne_bytes()); // nlmsg_len
+    req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req.extend_from_slice(&1u32.to_ne_bytes()); // seq
+    req.extend_from_slice(&0u32.to_ne_bytes()); // pid
+    req.extend_from_slice(&[AF_UNIX, 0, 0, 0]); // family, protocol, pad
+    req.extend_from_slice(&(1u32 << TCP_LISTEN).to_ne_bytes()); // states
+    req.extend_from_slice(&0u32.to_ne_bytes()); // ino
+    req.extend_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS).to_ne_bytes());
+    req.extend_from_slice(&[0xff; 8]); // cookie: none
+    rustix::net::sendto(
+        &sock,
+        &req,
+        SendFlags::empty(),
+        &SocketAddrNetlink::new(0, 0),
+    )?;
+
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 32 << 10];
+    loop {
+        let (n, _) = rustix::net::recv(sock.as_fd(), &mut buf[..], RecvFlags::empty())?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if parse_messages(&buf[..n], &mut out)? {
+            return Ok(out);
+        }
+    }
+}
+
+/// Parses one datagram of replies; true when the dump is complete.
+fn parse_messages(mut data: &[u8], out: &mut Vec<Listening>) -> io::Result<bool> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed sock_diag reply");
+    while data.len() >= 16 {
+        let len = u32_at(data, 0).ok_or_else(bad)? as usize;
+        let kind = u16_at(data, 4).ok_or_else(bad)?;
+        if len < 16 || len > data.len() {
+            return Err(bad());
+        }
+        let body = &data[16..len];
+        match kind {
+            NLMSG_DONE => return Ok(true),
+            NLMSG_ERROR => {
+                let errno = u32_at(body, 0).map(|e| -(e as i32)).unwrap_or(0);
+                return Err(io::Error::from_raw_os_error(errno));
+            }
+            SOCK_DIAG_BY_FAMILY => out.push(parse_socket(body).ok_or_else(bad)?),
+            _ => {}
+        }
+        data = &data[align(len).min(data.len())..];
+    }
+    Ok(false)
+}
+
+fn parse_socket(body: &[u8]) -> Option<Listening> {
+    let socket_inode = u32_at(body, 4)?;
+    let mut attrs = body.get(16..)?;
+    let mut name = Vec::new();
+    let mut file = None;
+    while attrs.len() >= 4 {
+        let len = usize::from(u16_at(attrs, 0)?);
+        let kind = u16_at(attrs, 2)?;
+        if len < 4 || len > attrs.len() {
+            return None;
+        }
+        let value = &attrs[4..len];
+        match kind {
+            UNIX_DIAG_NAME => {
+                // Path names come NUL-terminated; abstract names start with a NUL.
+                let end = match value.first() {
+                    Some(0) => value.len(),
+                    _ => value.iter().position(|&b| b == 0).unwrap_or(value.len()),
+                };
+                name = value[..end].to_vec();
+            }
+            UNIX_DIAG_VFS => {
+                let ino = u64::from(u32_at(value, 0)?);
+                let kdev = u32_at(value, 4)?;
+                file = Some((user_dev(kdev), ino));
+            }
+            _ => {}
+        }
+        attrs = &attrs[align(len).min(attrs.len())..];
+    }
+    Some(Listening {
+        socket_inode,
+        name,
+        file,
+    })
+}
+
+/// The kernel reports `s_dev` in its internal encoding (major << 20 | minor); `stat` gives
+/// the userspace encoding.
+fn user_dev(kdev: u32) -> u64 {
+    let major = u64::from(kdev >> 20);
+    let minor = u64::from(kdev & 0xfffff);
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
+fn align(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+/// The listener bound to the socket file with this device and inode, if one is listening.
+pub fn listener_on_file(dev: u64, ino: u64) -> io::Result<Option<Listening>> {
+    Ok(listening_sockets()?
+        .into_iter()
+        .find(|l| l.file == Some((dev, ino))))
+}
+
+/// The listener on this abstract name, if one is listening.
+pub fn listener_on_abstract(name: &str) -> io::Result<Option<Listening>> {
+    Ok(listening_sockets()?
+        .into_iter()
+        .find(|l| l.name.first() == Some(&0) && &l.name[1..] == name.as_bytes()))
+}
+
+/// The process holding a socket open, found through `/proc/*/fd` (only processes we may
+/// inspect: all of them as root, our own otherwise).
+pub fn holder_pid(socket_inode: u32) -> Option<u32> {
+    let target = format!("socket:[{socket_inode}]");
+    let me = std::process::id();
+    let mut found = None;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == target.as_str())
+        });
+        if holds {
+            if pid != me {
+                return Some(pid);
+            }
+            found = Some(pid);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::net::UnixListener;
+
+    #[test]
+    fn finds_a_listening_socket_file_and_its_holder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s");
+        let l = UnixListener::bind(&path).expect("bind");
+        let meta = std::fs::symlink_metadata(&path).expect("lstat");
+        let found = listener_on_file(meta.dev(), meta.ino())
+            .expect("sock_diag")
+            .expect("our listener is listed");
+        assert_eq!(found.name, path.as_os_str().as_encoded_bytes());
+        assert_eq!(holder_pid(found.socket_inode), Some(std::process::id()));
+        drop(l);
+        assert_eq!(
+            listener_on_file(meta.dev(), meta.ino()).expect("sock_diag"),
+            None
+        );
+    }
+
+    #[test]
+    fn finds_an_abstract_listener() {
+        use std::os::linux::net::SocketAddrExt;
+        let name = format!("ipctool-diag-test-{}", std::process::id());
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).expect("addr");
+        let l = UnixListener::bind_addr(&addr).expect("bind");
+        assert!(listener_on_abstract(&name).expect("sock_diag").is_some());
+        drop(l);
+        assert!(listener_on_abstract(&name).expect("sock_diag").is_none());
+    }
+
+    #[test]
+    fn user_dev_matches_stat_encoding() {
+        // major 8, minor 1 (sda1): kernel 0x800001, userspace 0x801
+        assert_eq!(user_dev((8 << 20) | 1), 0x801);
+        // major 259, minor 300: the high minor bits move above the major
+        assert_eq!(
+            user_dev((259 << 20) | 300),
+            (300 & 0xff) | (259 << 8) | ((300 & !0xff) << 12)
+        );
+    }
+}

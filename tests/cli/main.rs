@@ -1,0 +1,14 @@
+//! The integration tests: one binary, real OS objects (sockets, FIFOs, processes) and real
+//! peers (socat, nc, std sockets), readiness from the `-v` "listening on" line, a deadline
+//! on every wait.
+
+mod util;
+
+mod addresses;
+mod connect;
+mod generated;
+mod halfclose;
+mod interop;
+mod listen;
+mod stats;
+mod transfer;

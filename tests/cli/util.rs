@@ -1,0 +1,459 @@
+//! Test helpers: a private temp directory, the binary run hermetically, children that are
+//! killed when a test fails, readiness read from the `-v` "listening on" line (never a
+//! sleep), a deadline on every wait, and data helpers.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+/// How long any single wait may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ipctool")
+}
+
+/// A private directory with a short path (socket paths stay far below 108 bytes).
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::Builder::new()
+            .prefix("ipct")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        Env { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `path` as a string, for command lines.
+    pub fn p(&self, name: &str) -> String {
+        self.path(name)
+            .to_str()
+            .expect("utf-8 temp path")
+            .to_owned()
+    }
+
+    /// ipctool with a hermetic environment: no NO_COLOR, no IPCTOOL_* from outside.
+    pub fn cmd<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = Command::new(bin());
+        hermetic(&mut c);
+        c.current_dir(self.dir.path()).args(args);
+        c
+    }
+
+    /// Runs ipctool to completion with `input` on stdin.
+    pub fn run<I, S>(&self, args: I, input: &[u8]) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        run_with_input(self.cmd(args), input)
+    }
+
+    /// Starts ipctool with piped stdio.
+    pub fn spawn<I, S>(&self, args: I) -> Proc
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Proc::spawn(self.cmd(args))
+    }
+
+    /// `sh -c SCRIPT` in the temp dir, with `$IPCTOOL` set.
+    pub fn sh(&self, script: &str) -> Command {
+        let mut c = Command::new("sh");
+        hermetic(&mut c);
+        c.current_dir(self.dir.path())
+            .env("IPCTOOL", bin())
+            .args(["-c", script]);
+        c
+    }
+}
+
+pub fn hermetic(c: &mut Command) {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("IPCTOOL") || k == "NO_COLOR" {
+            c.env_remove(&k);
+        }
+    }
+    c.env("RUST_BACKTRACE", "0");
+}
+
+/// What a finished process did.
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, want: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            Some(want),
+            "exit status {:?}, want {want}\nstderr:\n{}\nstdout: {:?}",
+            self.status,
+            self.stderr,
+            String::from_utf8_lossy(&self.stdout[..self.stdout.len().min(300)])
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        self.assert_code(0)
+    }
+
+    #[track_caller]
+    pub fn stdout_is(&self, want: &[u8]) -> &Self {
+        if self.stdout != want {
+            panic!(
+                "stdout differs: got {} bytes (sha {}), want {} bytes (sha {})\ngot: {:?}\nwant: {:?}\nstderr:\n{}",
+                self.stdout.len(),
+                sha256(&self.stdout),
+                want.len(),
+                sha256(want),
+                String::from_utf8_lossy(&self.stdout[..self.stdout.len().min(200)]),
+                String::from_utf8_lossy(&want[..want.len().min(200)]),
+                self.stderr
+            );
+        }
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, want: &str) -> &Self {
+        assert!(
+            self.stderr.contains(want),
+            "stderr lacks {want:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(&self, unwanted: &str) -> &Self {
+        assert!(
+            !self.stderr.contains(unwanted),
+            "stderr has {unwanted:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Lines of stderr starting with `ipctool: error:`.
+    pub fn error_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("ipctool: error:"))
+            .collect()
+    }
+
+    /// Asserts exactly one error line, containing every `words`.
+    #[track_caller]
+    pub fn one_error(&self, words: &[&str]) -> &Self {
+        let lines = self.error_lines();
+        assert_eq!(lines.len(), 1, "want one error line:\n{}", self.stderr);
+        for w in words {
+            assert!(lines[0].contains(w), "error line lacks {w:?}: {}", lines[0]);
+        }
+        self
+    }
+
+    /// The JSON Lines records on stderr.
+    pub fn json_records(&self) -> Vec<serde_json::Value> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
+            .collect()
+    }
+}
+
+/// Runs `cmd` to completion, feeding `input` and collecting both outputs concurrently.
+pub fn run_with_input(mut cmd: Command, input: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut p = Proc::spawn_raw(cmd);
+    p.feed(input.to_vec());
+    p.finish()
+}
+
+/// Shared stderr lines of a running process, with a condition variable for waiters.
+#[derive(Default)]
+struct Lines {
+    text: Mutex<(String, bool)>,
+    cv: Condvar,
+}
+
+/// A running process: killed on drop, stderr collected in the background.
+pub struct Proc {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    feeder: Option<JoinHandle<()>>,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Arc<Lines>,
+    stderr_thread: Option<JoinHandle<()>>,
+}
+
+impl Proc {
+    /// Starts `cmd` with piped stdin, stdout and stderr.
+    pub fn spawn(mut cmd: Command) -> Proc {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Proc::spawn_raw(cmd)
+    }
+
+    /// Starts `cmd` as configured; collects stdout/stderr if they are piped.
+    pub fn spawn_raw(mut cmd: Command) -> Proc {
+        let mut child = cmd.spawn().expect("spawn");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().map(|mut out| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = out.read_to_end(&mut buf);
+                buf
+            })
+        });
+        let lines = Arc::new(Lines::default());
+        let stderr_thread = child.stderr.take().map(|err| {
+            let lines = Arc::clone(&lines);
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(err);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    let n = r.read_line(&mut line).unwrap_or(0);
+                    let mut g = lines.text.lock().expect("lock");
+                    if n == 0 {
+                        g.1 = true;
+                        lines.cv.notify_all();
+                        return;
+                    }
+                    g.0.push_str(&line);
+                    lines.cv.notify_all();
+                }
+            })
+        });
+        Proc {
+            child,
+            stdin,
+            feeder: None,
+            stdout,
+            stderr: lines,
+            stderr_thread,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Writes `data` to stdin in the background, then closes it.
+    pub fn feed(&mut self, data: Vec<u8>) {
+        if let Some(mut stdin) = self.stdin.take() {
+            self.feeder = Some(std::thread::spawn(move || {
+                let _ = stdin.write_all(&data);
+            }));
+        }
+    }
+
+    /// The stdin pipe, to write to it by hand.
+    pub fn stdin(&mut self) -> &mut ChildStdin {
+        self.stdin.as_mut().expect("stdin is piped and open")
+    }
+
+    /// Closes stdin now.
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Stderr so far.
+    pub fn stderr_now(&self) -> String {
+        self.stderr.text.lock().expect("lock").0.clone()
+    }
+
+    /// Waits until stderr contains `needle`; returns stderr so far. Fails the test after
+    /// the deadline or if stderr closes first.
+    #[track_caller]
+    pub fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        let mut g = self.stderr.text.lock().expect("lock");
+        loop {
+            if g.0.contains(needle) {
+                return g.0.clone();
+            }
+            let now = Instant::now();
+            if g.1 || now >= deadline {
+                let text = g.0.clone();
+                drop(g);
+                panic!(
+                    "waiting for {needle:?} on stderr: {}\n{text}",
+                    if now >= deadline {
+                        "deadline passed"
+                    } else {
+                        "stderr closed"
+                    }
+                );
+            }
+            g = self
+                .stderr
+                .cv
+                .wait_timeout(g, deadline - now)
+                .expect("lock")
+                .0;
+        }
+    }
+
+    /// Waits for the `-v` readiness line of a listener.
+    #[track_caller]
+    pub fn wait_ready(&self) -> String {
+        self.wait_for("listening on")
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, sig: i32) {
+        let pid = rustix::process::Pid::from_raw(self.pid() as i32).expect("pid");
+        rustix::process::kill_process(
+            pid,
+            rustix::process::Signal::from_named_raw(sig).expect("signal"),
+        )
+        .expect("kill");
+    }
+
+    /// Waits for the exit (deadline) and collects everything.
+    #[track_caller]
+    pub fn finish(mut self) -> Output {
+        let status = self.wait_deadline();
+        if let Some(f) = self.feeder.take() {
+            let _ = f.join();
+        }
+        let stdout = self
+            .stdout
+            .take()
+            .map(|t| t.join().expect("stdout reader"))
+            .unwrap_or_default();
+        if let Some(t) = self.stderr_thread.take() {
+            let _ = t.join();
+        }
+        let stderr = self.stderr_now();
+        Output {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits for the exit, failing the test (and killing the process) at the deadline.
+    #[track_caller]
+    pub fn wait_deadline(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                return s;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "process did not exit in time; stderr:\n{}",
+                    self.stderr_now()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), different per seed.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+pub fn sha256(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Is an interop peer installed? Without it the test is skipped with a visible note,
+/// unless IPCTOOL_REQUIRE_INTEROP=1 makes that a failure (CI).
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var("IPCTOOL_REQUIRE_INTEROP").as_deref() == Ok("1") {
+            panic!("{tool} is not installed and IPCTOOL_REQUIRE_INTEROP=1");
+        }
+        eprintln!("note: {tool} is not installed: skipping this interop test");
+    }
+    found
+}
+
+/// Waits until a socket path exists (for peers that have no readiness line, like socat).
+#[track_caller]
+pub fn wait_for_path(path: &Path) {
+    let deadline = Instant::now() + DEADLINE;
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Open descriptors of a process.
+pub fn fd_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
