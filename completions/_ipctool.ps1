@@ -32,7 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
-            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge the client to stdin/stdout')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -56,11 +56,18 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             break
         }
         'ipctool;listen' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Run `sh -c CMD` for each client, joined to it')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run `sh -c CMD` for each client, joined to it')
+            [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Serve at most N clients at once; later ones wait their turn')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after serving N clients (implies -k)')
+            [CompletionResult]::new('--allow-uid', '--allow-uid', [CompletionResultType]::ParameterName, 'Serve only peers with one of these user ids; others are refused and logged')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Exit 124 if no client arrives within DURATION')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at exit: bytes each way, duration, throughput')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection after this long with no traffic either way (e.g. 30s)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep accepting clients, concurrently, until a signal or --count')
+            [CompletionResult]::new('--keep-open', '--keep-open', [CompletionResultType]::ParameterName, 'Keep accepting clients, concurrently, until a signal or --count')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
             [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
             [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
@@ -77,7 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
         }
         'ipctool;help' {
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
-            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge the client to stdin/stdout')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

@@ -145,12 +145,32 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__listen)
-            opts="-v -q -h -V --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
+            opts="-k -e -v -q -h -V --keep-open --exec --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-clients)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

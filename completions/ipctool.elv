@@ -29,7 +29,7 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
-            cand listen 'Serve ADDR and bridge the client to stdin/stdout'
+            cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ipctool;connect'= {
@@ -51,11 +51,18 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand --version 'Print version'
         }
         &'ipctool;listen'= {
+            cand -e 'Run `sh -c CMD` for each client, joined to it'
+            cand --exec 'Run `sh -c CMD` for each client, joined to it'
+            cand --max-clients 'Serve at most N clients at once; later ones wait their turn'
+            cand --count 'Exit after serving N clients (implies -k)'
+            cand --allow-uid 'Serve only peers with one of these user ids; others are refused and logged'
             cand --timeout 'Exit 124 if no client arrives within DURATION'
             cand --mode 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask'
             cand --stats 'Print a summary on stderr at exit: bytes each way, duration, throughput'
             cand --idle-timeout 'Close a connection after this long with no traffic either way (e.g. 30s)'
             cand --color 'When to use colour on stderr and in tables'
+            cand -k 'Keep accepting clients, concurrently, until a signal or --count'
+            cand --keep-open 'Keep accepting clients, concurrently, until a signal or --count'
             cand --progress 'Show live bytes and rate on stderr'
             cand --send-only 'Only send stdin to the endpoint; shut the other direction at once'
             cand --recv-only 'Only receive from the endpoint; shut the other direction at once'
@@ -71,7 +78,7 @@ set edit:completion:arg-completer[ipctool] = {|@words|
         }
         &'ipctool;help'= {
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
-            cand listen 'Serve ADDR and bridge the client to stdin/stdout'
+            cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ipctool;help;connect'= {

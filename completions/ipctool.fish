@@ -33,7 +33,7 @@ complete -c ipctool -n "__fish_ipctool_needs_command" -l no-splice -d 'Copy thro
 complete -c ipctool -n "__fish_ipctool_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_needs_command" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
-complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "listen" -d 'Serve ADDR and bridge the client to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
@@ -50,6 +50,10 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s q -l quiet -
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s e -l exec -d 'Run `sh -c CMD` for each client, joined to it' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l max-clients -d 'Serve at most N clients at once; later ones wait their turn' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l count -d 'Exit after serving N clients (implies -k)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
@@ -58,6 +62,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l idle-timeout 
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s k -l keep-open -d 'Keep accepting clients, concurrently, until a signal or --count'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l progress -d 'Show live bytes and rate on stderr'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
@@ -67,5 +72,5 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l no-splice -d 
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "listen" -d 'Serve ADDR and bridge the client to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
 complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -142,20 +142,60 @@ EXAMPLES:
   Summary as JSON on stderr:
     echo hi | ipctool connect --stats=json @demo";
 
-/// Serve ADDR and bridge the client to stdin/stdout
+/// Serve ADDR and bridge clients to stdin/stdout or to a command
 ///
-/// Accepts one client, copies stdin to it and it to stdout, and exits 0 when both
-/// directions have ended (half-close is honoured both ways). Socket files are created
-/// owner-only (0600) unless --mode, and removed at exit if they are still the file ipctool
-/// created. A stale socket file is reclaimed; a live listener's path is refused; a path
-/// that is not a socket is never touched. `listen fifo:PATH` creates the FIFO if missing
-/// and copies what writers send to stdout.
+/// By default accepts one client, copies stdin to it and it to stdout, and exits 0 when
+/// both directions have ended (half-close is honoured both ways).
+///
+/// With -k, serves clients concurrently until a signal or --count: what they send goes to
+/// stdout in whole lines (two clients never split one line), stdin is sent to every
+/// connected client (a slow client slows the broadcast; EOF on stdin does not stop the
+/// server), and a client's connection ends as soon as it closes its side. With -e, each
+/// client gets its own `sh -c CMD` instead, its stdin and stdout joined to the client.
+///
+/// Socket files are created with exactly --mode (0600 by default) whatever the umask, and
+/// removed at exit (SIGINT, SIGTERM and SIGHUP included) if they are still the file
+/// ipctool created. A stale socket file is reclaimed; a path served by a live listener is
+/// refused, naming its pid; a path that is not a socket is never touched, and a symlink is
+/// never followed. `listen fifo:PATH` creates the FIFO if missing and copies what writers
+/// send to stdout; with -k it keeps reading across successive writers. On a stop signal
+/// the server stops accepting, gives connected clients EOF, stops and reaps commands,
+/// prints the --stats totals, removes its file and exits 128 + the signal.
 #[derive(Debug, Args)]
 #[command(after_long_help = LISTEN_EXAMPLES)]
 pub struct ListenArgs {
     /// The address to serve: a socket path, @NAME, fifo:PATH or tcp:HOST:PORT
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub addr: Address,
+
+    /// Keep accepting clients, concurrently, until a signal or --count
+    #[arg(short = 'k', long)]
+    pub keep_open: bool,
+
+    /// Run `sh -c CMD` for each client, joined to it
+    ///
+    /// The command's environment has IPCTOOL_PEER_PID, IPCTOOL_PEER_UID and
+    /// IPCTOOL_PEER_GID (the client's credentials, where the OS gives them). It starts with
+    /// default signal dispositions and no descriptor but stdin, stdout and stderr. When it
+    /// closes its stdout the client sees EOF at once; its exit status is in -v and --stats.
+    /// Without -k, one client is served.
+    #[arg(short = 'e', long, value_name = "CMD")]
+    pub exec: Option<String>,
+
+    /// Serve at most N clients at once; later ones wait their turn
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients: Option<u32>,
+
+    /// Exit after serving N clients (implies -k)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Serve only peers with one of these user ids; others are refused and logged
+    ///
+    /// The uid is the OS's peer credential (SO_PEERCRED). Abstract sockets (@NAME) have no
+    /// file permissions, so this is how to keep other users out of them.
+    #[arg(long, value_name = "UID[,UID...]", value_delimiter = ',')]
+    pub allow_uid: Option<Vec<u32>>,
 
     /// Exit 124 if no client arrives within DURATION
     #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
@@ -173,8 +213,14 @@ const LISTEN_EXAMPLES: &str = "\
 EXAMPLES:
   Receive one client's data into a file:
     ipctool listen /tmp/demo.sock > out
-  Announce readiness on stderr, summary as JSON at exit:
-    ipctool listen -v --stats=json @demo
+  Collect log lines from many clients (Ctrl-C to stop):
+    ipctool listen -k -v /tmp/log.sock >> log.txt
+  An echo server, one `cat` per client:
+    ipctool listen -k -e cat /tmp/echo.sock
+  Show who connects (pid, uid, gid of each client):
+    ipctool listen -k -e 'echo pid=$IPCTOOL_PEER_PID uid=$IPCTOOL_PEER_UID' @whoami
+  Only let uid 1000 in, announce readiness, JSON summary at exit:
+    ipctool listen -v --allow-uid 1000 --stats=json @demo
   Read what writers put into a FIFO (created 0600 if missing):
     ipctool listen fifo:/tmp/demo.fifo
   Give up if nobody connects within 10 s (exit 124):

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod report;
+pub mod server;
 pub mod signals;
 pub mod stats;
 pub mod term;

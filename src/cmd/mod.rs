@@ -1,6 +1,6 @@
 //! The subcommands: each turns its arguments into a validated config, then drives the
 //! shared transport core and engine. What they share lives here: the run context, the
-//! stats reporter, and bridging one connection to stdio.
+//! validated data-moving flags, and bridging one connection to stdio.
 
 pub mod connect;
 pub mod listen;
@@ -11,14 +11,15 @@ use anyhow::{Result, anyhow};
 
 use crate::addr::Address;
 use crate::cli::TransferArgs;
-use crate::engine::{CopyConfig, CopyError, Dir, DirEnd, End, Outcome, Session, SessionConfig};
+use crate::engine::{CopyConfig, End, Session, SessionConfig};
 use crate::error::ExitStatus;
+use crate::report::outcome::{Sides, judge};
 use crate::report::progress::LiveLine;
-use crate::report::{StatsFormat, render};
+use crate::report::{StatsFormat, StatsOut};
 use crate::signals::Signals;
-use crate::stats::{ConnRecord, Meter, Record, TotalRecord};
+use crate::stats::{ConnRecord, Record, TotalRecord};
 use crate::term::{Printer, escape};
-use crate::transport::{self, Conn, PeerCreds};
+use crate::transport::{self, Conn};
 use crate::units::format_duration;
 
 /// What every subcommand runs with.
@@ -53,112 +54,6 @@ impl Transfer {
     }
 }
 
-/// Prints `--stats` records, if asked for.
-#[derive(Clone, Debug)]
-pub struct StatsOut {
-    format: Option<StatsFormat>,
-    printer: Printer,
-}
-
-impl StatsOut {
-    pub fn new(format: Option<StatsFormat>, printer: &Printer) -> StatsOut {
-        StatsOut {
-            format,
-            printer: printer.clone(),
-        }
-    }
-
-    pub fn print(&self, records: &[Record]) {
-        if let Some(format) = self.format {
-            let text: Vec<String> = records
-                .iter()
-                .map(|r| render(r, format, &self.printer.err))
-                .collect();
-            self.printer.report(&text.join("\n"));
-        }
-    }
-}
-
-/// Names for the two sides of a session, for messages.
-pub struct Sides<'a> {
-    /// What the send direction reads (e.g. "stdin").
-    pub local_in: &'a str,
-    /// What the recv direction writes (e.g. "stdout").
-    pub local_out: &'a str,
-    /// The remote endpoint.
-    pub remote: &'a str,
-}
-
-impl Sides<'_> {
-    pub const STDIO: (&'static str, &'static str) = ("stdin", "stdout");
-}
-
-/// The status word and the error (if any) of a finished session.
-pub fn judge(outcome: &Outcome, sides: &Sides<'_>) -> (&'static str, Option<anyhow::Error>) {
-    match outcome.end {
-        End::Complete => ("complete", None),
-        End::Idle => ("idle", None),
-        End::StdoutGone => ("stdout-closed", None),
-        End::Signal(_) => ("interrupted", None),
-        End::Aborted => ("aborted", None),
-        End::Failed => {
-            let failed = [(Dir::Send, &outcome.send), (Dir::Recv, &outcome.recv)]
-                .into_iter()
-                .find_map(|(d, e)| match e {
-                    DirEnd::Failed(err) => Some((d, err)),
-                    _ => None,
-                });
-            let err = match failed {
-                Some((dir, e)) => failure(dir, e, sides),
-                None => anyhow!("the connection to {} failed", sides.remote),
-            };
-            ("failed", Some(err))
-        }
-    }
-}
-
-fn failure(dir: Dir, e: &CopyError, sides: &Sides<'_>) -> anyhow::Error {
-    use std::io::ErrorKind as K;
-    let io = e.io();
-    let gone = matches!(io.kind(), K::BrokenPipe | K::ConnectionReset);
-    match (dir, e) {
-        (Dir::Send, CopyError::Read(_)) => anyhow!("could not read {}: {io}", sides.local_in),
-        (Dir::Send, CopyError::Write(_)) if gone => anyhow!(
-            "could not send all of {} to {}: the peer closed the connection ({io})",
-            sides.local_in,
-            sides.remote
-        ),
-        (Dir::Send, CopyError::Write(_)) => anyhow!("could not send to {}: {io}", sides.remote),
-        (Dir::Recv, CopyError::Read(_)) => anyhow!("could not receive from {}: {io}", sides.remote),
-        (Dir::Recv, CopyError::Write(_)) => {
-            anyhow!("could not write to {}: {io}", sides.local_out)
-        }
-    }
-}
-
-/// A connection record from live meters or a finished session.
-pub fn conn_record(
-    id: u64,
-    addr: &Address,
-    peer: PeerCreds,
-    peer_label: Option<String>,
-    meters: (&Meter, &Meter),
-    started: Instant,
-    ended: Option<Instant>,
-) -> ConnRecord {
-    let end = ended.unwrap_or_else(Instant::now);
-    let mut rec = ConnRecord::new(
-        id,
-        addr.to_string(),
-        peer,
-        meters.0.bytes(),
-        meters.1.bytes(),
-        end.saturating_duration_since(started),
-    );
-    rec.peer = peer_label;
-    rec
-}
-
 /// Bridges one connection to stdin/stdout until it ends: the whole of `connect` and of a
 /// single-client `listen` once connected. Prints the `--stats` records and returns the
 /// exit status; a failure is an error naming the address.
@@ -179,15 +74,15 @@ pub fn bridge_stdio(
     let conn_started = session.started();
     let stats = StatsOut::new(transfer.stats, &ctx.printer);
     let snapshot = |status: &'static str, ended: Option<Instant>| -> Vec<Record> {
-        let mut c = conn_record(
+        let mut c = ConnRecord::from_meters(
             1,
-            addr,
+            addr.to_string(),
             peer,
-            label.clone(),
             (&sent, &received),
             conn_started,
             ended,
         );
+        c.peer = label.clone();
         c.status = status;
         let t = TotalRecord::new(
             1,
@@ -214,14 +109,7 @@ pub fn bridge_stdio(
     });
     drop(line);
     let ended = Instant::now();
-    let (status, err) = judge(
-        &outcome,
-        &Sides {
-            local_in: Sides::STDIO.0,
-            local_out: Sides::STDIO.1,
-            remote: &shown,
-        },
-    );
+    let (status, err) = judge(&outcome, &Sides::stdio(&shown));
     let mut records = snapshot(status, Some(ended));
     if let Record::Connection(c) = &mut records[0] {
         c.set_exit(outcome.child_status);

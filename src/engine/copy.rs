@@ -229,7 +229,8 @@ fn read_write<S: Source, D: Sink>(
     }
 }
 
-fn write_all<D: Sink>(dst: &mut D, mut buf: &[u8]) -> io::Result<()> {
+/// Writes all of `buf`, retrying short writes and EINTR.
+pub fn write_all<D: Sink>(dst: &mut D, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
         match dst.write_from(buf) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -251,35 +252,49 @@ fn splice_direct<S: Source, D: Sink>(
     let (Some((sfd, skind)), Some((dfd, dkind))) = (src.raw(), dst.raw()) else {
         return Ok(true);
     };
-    // Between two pipes, splice without blocking and wait in poll instead, so the time
-    // spent waiting is known per side (`pipe` reports where the data waited).
-    let attribute = skind == FdKind::Pipe && dkind == FdKind::Pipe;
-    let flags = if attribute {
+    // Into a pipe, splice never waits inside the kernel: a splice that blocks on its
+    // source holds the destination pipe's lock, so the pipe's reader (our stdout's reader,
+    // an `exec` command) could not read what was already delivered; a request/answer
+    // exchange would stall until more input came. It waits in poll instead, which also
+    // tells how long each side held the data up (`pipe` reports where the data waited).
+    // SPLICE_F_NONBLOCK covers pipes and Unix sockets; TCP ignores it, so a TCP source is
+    // polled before each splice.
+    let guarded = dkind == FdKind::Pipe && matches!(skind, FdKind::Pipe | FdKind::Socket);
+    let poll_first = guarded && skind == FdKind::Socket && !is_unix_socket(sfd);
+    let flags = if guarded {
         SpliceFlags::MOVE | SpliceFlags::NONBLOCK
     } else {
         SpliceFlags::MOVE
     };
     loop {
+        if poll_first {
+            wait_for_pipes(sfd, dfd, t.meter);
+        }
         let t0 = Instant::now();
         match rustix::pipe::splice(sfd, None, dfd, None, t.chunk, flags) {
             Ok(0) => return Ok(false),
             Ok(n) => {
                 let now = Instant::now();
-                if !attribute {
+                if !guarded {
                     t.meter.add_read_wait(now - t0);
                 }
                 t.delivered(n, now);
             }
             Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) if attribute => wait_for_pipes(sfd, dfd, t.meter),
+            Err(Errno::AGAIN) if guarded => wait_for_pipes(sfd, dfd, t.meter),
             Err(Errno::INVAL) if t.total == 0 => return Ok(true),
             Err(e) => return Err(side_of(e, dfd)),
         }
     }
 }
 
-/// After a non-blocking splice between two pipes would block: waits for whichever side
-/// holds the data up and counts the wait against it.
+fn is_unix_socket(fd: BorrowedFd<'_>) -> bool {
+    rustix::net::getsockname(fd)
+        .is_ok_and(|a| a.address_family() == rustix::net::AddressFamily::UNIX)
+}
+
+/// After a non-blocking splice into a pipe would block: waits for whichever side holds
+/// the data up (no data to read, or no room in the pipe) and counts the wait against it.
 fn wait_for_pipes(sfd: BorrowedFd<'_>, dfd: BorrowedFd<'_>, meter: &Meter) {
     let t0 = Instant::now();
     let mut probe = [

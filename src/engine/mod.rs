@@ -4,5 +4,5 @@
 pub mod copy;
 pub mod session;
 
-pub use copy::{CopyConfig, CopyError, Sink, Source};
+pub use copy::{CopyConfig, CopyError, Sink, Source, copy};
 pub use session::{Dir, DirEnd, End, Outcome, Session, SessionConfig, SessionHandle};

@@ -154,6 +154,8 @@ struct DirState {
     /// The destination hung up while bytes were in flight: wait for the copy to fail.
     hup_pending: bool,
     to_stdout: bool,
+    /// The destination is an `exec` child's stdin.
+    into_child: bool,
 }
 
 /// A running session.
@@ -168,8 +170,13 @@ pub struct Session {
     abort: Arc<AtomicBool>,
     aborters: [Aborter; 2],
     child: Option<ExecChild>,
+    /// The child's status, if it was reaped while the session ran.
+    child_status: Option<std::process::ExitStatus>,
     /// The remote's peer credentials, for reports.
     pub peer: PeerCreds,
+    /// The connections, emptied of their halves: what they still hold (a FIFO's own
+    /// writer) must live as long as the session.
+    _conns: [Conn; 2],
 }
 
 impl Session {
@@ -186,7 +193,16 @@ impl Session {
         let waker = Waker::new()?;
         let (tx, rx) = channel();
         let aborters = [local.aborter(), remote.aborter()];
+        let child_is_remote = remote.child.is_some();
         let child = remote.child.take().or_else(|| local.child.take());
+        // Which direction writes into the child (its stdin): a pidfd tells when it is gone.
+        let into_child = |dir: Dir| {
+            child.is_some()
+                && match dir {
+                    Dir::Send => child_is_remote,
+                    Dir::Recv => !child_is_remote,
+                }
+        };
         let peer = remote.peer;
 
         let mut dirs = [
@@ -219,7 +235,8 @@ impl Session {
                 }
             };
             state.to_stdout = output_is_stdout(&output);
-            state.hangup = hangup_of(&output, child.as_ref(), dir == Dir::Send);
+            state.into_child = into_child(dir);
+            state.hangup = hangup_of(&output, child.as_ref(), state.into_child);
             let meter = match dir {
                 Dir::Send => Arc::clone(&sent),
                 Dir::Recv => Arc::clone(&received),
@@ -251,7 +268,9 @@ impl Session {
             abort: Arc::new(AtomicBool::new(false)),
             aborters,
             child,
+            child_status: None,
             peer,
+            _conns: [local, remote],
         })
     }
 
@@ -291,7 +310,10 @@ impl Session {
         } else {
             Duration::ZERO
         };
-        let child_status = self.child.as_mut().and_then(|c| reap(c, grace));
+        let child_status = match self.child_status {
+            Some(status) => Some(status),
+            None => self.child.as_mut().and_then(|c| reap(c, grace)),
+        };
         let [send, recv] = self.dirs;
         Outcome {
             end,
@@ -309,13 +331,15 @@ impl Session {
         loop {
             while let Ok((dir, result)) = self.rx.try_recv() {
                 let state = &mut self.dirs[dir as usize];
+                let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
                 state.end = match result {
                     Ok(()) => DirEnd::Eof,
-                    Err(CopyError::Write(e))
-                        if state.to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe =>
-                    {
+                    Err(CopyError::Write(e)) if state.to_stdout && broken(&e) => {
                         return End::StdoutGone;
                     }
+                    // A command that exits (or closes its stdin) without reading all of
+                    // its input made that choice; it is not a broken connection.
+                    Err(CopyError::Write(e)) if state.into_child && broken(&e) => DirEnd::PeerGone,
                     Err(e) => DirEnd::Failed(e),
                 };
             }
@@ -413,6 +437,7 @@ impl DirState {
             hangup,
             hup_pending: false,
             to_stdout,
+            into_child: false,
         }
     }
 }
@@ -457,29 +482,45 @@ fn run_direction(
     output.close_write().map_err(CopyError::Write)
 }
 
-/// Reaps an `exec:` child: `grace` to exit on its own, then SIGTERM.
+/// Reaps an `exec:` child: `grace` to exit on its own, then SIGTERM, and SIGKILL if it
+/// ignores that for two seconds.
 fn reap(child: &mut ExecChild, grace: Duration) -> Option<std::process::ExitStatus> {
-    let grace = Instant::now() + grace;
+    if let Some(status) = wait_for_exit(child, grace) {
+        return Some(status);
+    }
+    child.terminate();
+    if let Some(status) = wait_for_exit(child, Duration::from_secs(2)) {
+        return Some(status);
+    }
+    child.kill();
+    child.wait().ok()
+}
+
+/// Waits up to `limit` for the child to exit; reaps it if it did.
+fn wait_for_exit(child: &mut ExecChild, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    let pidfd = child.pidfd();
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < grace => {
-                if let Some(fd) = child.pidfd() {
-                    let left = grace.saturating_duration_since(Instant::now());
-                    let ts = Timespec::try_from(left).ok();
-                    let mut p = [PollFd::new(&fd, PollFlags::IN)];
-                    let _ = poll(&mut p, ts.as_ref());
-                } else {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-            }
-            Ok(None) => {
-                child.terminate();
-                return child.wait().ok();
-            }
+            Ok(None) => {}
             Err(_) => return None,
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        match &pidfd {
+            Some(fd) => {
+                let ts = Timespec::try_from(left).ok();
+                let mut p = [PollFd::new(fd, PollFlags::IN)];
+                let _ = poll(&mut p, ts.as_ref());
+            }
+            None => {
+                std::thread::sleep(pause.min(left));
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Rendering reports: `--stats` records as human lines or JSON Lines, and live progress.
 
 mod human;
+pub mod outcome;
 pub mod progress;
 
 use crate::stats::Record;
-use crate::term::Styles;
+use crate::term::{Printer, Styles};
 
 /// `--stats=FORMAT`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -31,4 +32,30 @@ pub fn render_all(records: &[Record], format: StatsFormat, styles: &Styles) -> S
         .map(|r| render(r, format, styles))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Prints `--stats` records, if asked for.
+#[derive(Clone, Debug)]
+pub struct StatsOut {
+    format: Option<StatsFormat>,
+    printer: Printer,
+}
+
+impl StatsOut {
+    pub fn new(format: Option<StatsFormat>, printer: &Printer) -> StatsOut {
+        StatsOut {
+            format,
+            printer: printer.clone(),
+        }
+    }
+
+    pub fn print(&self, records: &[Record]) {
+        if let Some(format) = self.format {
+            let text: Vec<String> = records
+                .iter()
+                .map(|r| render(r, format, &self.printer.err))
+                .collect();
+            self.printer.report(&text.join("\n"));
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //! exit (and `hop` records for `pipe`). Every format (human lines, JSON Lines) is rendered
 //! from these types; JSON keys are snake_case with their unit in the name.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::Meter;
 use crate::transport::PeerCreds;
 use crate::units::per_sec;
 
@@ -80,6 +81,26 @@ impl ConnRecord {
             exit_code: None,
             exit_signal: None,
         }
+    }
+
+    /// A record from a connection's meters, as of `ended` (or now, for a live report).
+    pub fn from_meters(
+        id: u64,
+        address: String,
+        peer: PeerCreds,
+        meters: (&Meter, &Meter),
+        started: Instant,
+        ended: Option<Instant>,
+    ) -> ConnRecord {
+        let end = ended.unwrap_or_else(Instant::now);
+        ConnRecord::new(
+            id,
+            address,
+            peer,
+            meters.0.bytes(),
+            meters.1.bytes(),
+            end.saturating_duration_since(started),
+        )
     }
 
     /// Records how an `exec` child ended.

@@ -156,3 +156,51 @@ fn a_reset_while_receiving_is_exit_1() {
     // consumed — they were not: one byte stayed unread, so the session lost data).
     out.assert_code(1).one_error(&["unix:./s"]);
 }
+
+/// Regression: what connect receives reaches the reader of its stdout (a pipe) at once,
+/// before the peer sends anything more.
+#[test]
+fn connect_stdout_delivers_each_message_before_the_next_arrives() {
+    use std::io::BufRead;
+    let env = Env::new();
+    let listener = UnixListener::bind(env.path("s")).expect("bind");
+    let server = std::thread::spawn(move || {
+        let (c, _) = listener.accept().expect("accept");
+        c.set_read_timeout(Some(DEADLINE)).expect("timeout");
+        let mut r = std::io::BufReader::new(c.try_clone().expect("clone"));
+        let mut w = c;
+        for i in 0..100 {
+            writeln!(w, "question {i}").expect("write");
+            let mut answer = String::new();
+            r.read_line(&mut answer).expect("read");
+            assert_eq!(answer, format!("answer {i}\n"));
+        }
+    });
+    let mut client = env.cmd(["connect", "./s"]);
+    client
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = client.spawn().expect("spawn");
+    // A stall must fail the test, not hang it: kill connect at the deadline.
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(DEADLINE);
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    });
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    for i in 0..100 {
+        // Arrive late, after connect is already back in its next splice: that must not
+        // keep the bytes it delivered from us.
+        std::thread::sleep(Duration::from_millis(5));
+        let mut q = String::new();
+        stdout.read_line(&mut q).expect("read");
+        assert_eq!(q, format!("question {i}\n"));
+        writeln!(stdin, "answer {i}").expect("write");
+    }
+    server.join().expect("server");
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+}

@@ -100,23 +100,13 @@ fn a_second_client_is_refused_while_the_first_is_served() {
 fn a_reader_that_leaves_stdout_ends_quietly_with_0() {
     let env = Env::new();
     let script = r#"
+        set -o pipefail
         yes | "$IPCTOOL" listen -v ./s 2>listen.err >/dev/null &
-        until grep -q 'listening on' listen.err 2>/dev/null; do sleep 0.01; done
+        wait_ready listen.err
         "$IPCTOOL" connect ./s </dev/null | head -c 10 >/dev/null
-        echo "connect=${PIPESTATUS:-$?}"
+        echo "connect=$?"
     "#;
-    // POSIX sh has no PIPESTATUS: run under bash.
-    let out = run_with_input(
-        {
-            let mut c = std::process::Command::new("bash");
-            hermetic(&mut c);
-            c.current_dir(env.dir.path())
-                .env("IPCTOOL", bin())
-                .args(["-c", &format!("set -o pipefail; {script}")]);
-            c
-        },
-        b"",
-    );
+    let out = run_with_input(env.bash(script), b"");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "connect=0",

@@ -10,5 +10,7 @@ mod generated;
 mod halfclose;
 mod interop;
 mod listen;
+mod server;
+mod sockfile;
 mod stats;
 mod transfer;

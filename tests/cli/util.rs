@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+/// A shell function every [`Env::sh`] script has: `wait_ready FILE` waits (30 s at most)
+/// until FILE holds the `-v` readiness line of a listener started with `2>FILE`.
+const WAIT_READY_FN: &str = r#"wait_ready() { i=0; while ! grep -q 'listening on' "$1" 2>/dev/null; do i=$((i+1)); if [ $i -gt 3000 ]; then echo "no listening line in $1" >&2; exit 99; fi; sleep 0.01; done; }"#;
+
 /// How long any single wait may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -77,13 +81,22 @@ impl Env {
         Proc::spawn(self.cmd(args))
     }
 
-    /// `sh -c SCRIPT` in the temp dir, with `$IPCTOOL` set.
+    /// `sh -c SCRIPT` in the temp dir, with `$IPCTOOL` set and `wait_ready FILE` defined.
     pub fn sh(&self, script: &str) -> Command {
-        let mut c = Command::new("sh");
+        self.shell("sh", script)
+    }
+
+    /// The same under bash (for `pipefail`, `PIPESTATUS`).
+    pub fn bash(&self, script: &str) -> Command {
+        self.shell("bash", script)
+    }
+
+    fn shell(&self, shell: &str, script: &str) -> Command {
+        let mut c = Command::new(shell);
         hermetic(&mut c);
         c.current_dir(self.dir.path())
             .env("IPCTOOL", bin())
-            .args(["-c", script]);
+            .args(["-c", &format!("{WAIT_READY_FN}\n{script}")]);
         c
     }
 }

@@ -1,0 +1,70 @@
+//! The verdict on a finished session: its status word for the records, and the error that
+//! names what failed and where.
+
+use anyhow::anyhow;
+
+use crate::engine::{CopyError, Dir, DirEnd, End, Outcome};
+
+/// Names for the two sides of a session, for messages.
+pub struct Sides<'a> {
+    /// What the send direction reads (e.g. "stdin").
+    pub local_in: &'a str,
+    /// What the recv direction writes (e.g. "stdout").
+    pub local_out: &'a str,
+    /// The remote endpoint.
+    pub remote: &'a str,
+}
+
+impl<'a> Sides<'a> {
+    /// A session between our stdin/stdout and `remote`.
+    pub fn stdio(remote: &'a str) -> Sides<'a> {
+        Sides {
+            local_in: "stdin",
+            local_out: "stdout",
+            remote,
+        }
+    }
+}
+
+/// The status word and the error (if any) of a finished session.
+pub fn judge(outcome: &Outcome, sides: &Sides<'_>) -> (&'static str, Option<anyhow::Error>) {
+    match outcome.end {
+        End::Complete => ("complete", None),
+        End::Idle => ("idle", None),
+        End::StdoutGone => ("stdout-closed", None),
+        End::Signal(_) => ("interrupted", None),
+        End::Aborted => ("aborted", None),
+        End::Failed => {
+            let failed = [(Dir::Send, &outcome.send), (Dir::Recv, &outcome.recv)]
+                .into_iter()
+                .find_map(|(d, e)| match e {
+                    DirEnd::Failed(err) => Some((d, err)),
+                    _ => None,
+                });
+            let err = match failed {
+                Some((dir, e)) => failure(dir, e, sides),
+                None => anyhow!("the connection to {} failed", sides.remote),
+            };
+            ("failed", Some(err))
+        }
+    }
+}
+
+fn failure(dir: Dir, e: &CopyError, sides: &Sides<'_>) -> anyhow::Error {
+    use std::io::ErrorKind as K;
+    let io = e.io();
+    let gone = matches!(io.kind(), K::BrokenPipe | K::ConnectionReset);
+    match (dir, e) {
+        (Dir::Send, CopyError::Read(_)) => anyhow!("could not read {}: {io}", sides.local_in),
+        (Dir::Send, CopyError::Write(_)) if gone => anyhow!(
+            "could not send all of {} to {}: the peer closed the connection ({io})",
+            sides.local_in,
+            sides.remote
+        ),
+        (Dir::Send, CopyError::Write(_)) => anyhow!("could not send to {}: {io}", sides.remote),
+        (Dir::Recv, CopyError::Read(_)) => anyhow!("could not receive from {}: {io}", sides.remote),
+        (Dir::Recv, CopyError::Write(_)) => {
+            anyhow!("could not write to {}: {io}", sides.local_out)
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! `listen -k` without a command: every client's data goes to our one stdout, whole lines
+//! at a time ([`SharedStdout`], [`LineSink`]), and our stdin goes to every connected client
+//! ([`Broadcast`]). Memory stays bounded: a slow stdout holds the clients back, a slow
+//! client holds the broadcast back.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::engine::Sink;
+use crate::engine::copy::write_all;
+use crate::stats::Meter;
+use crate::transport::{Aborter, Output};
+
+/// A partial line is held back up to this size; a longer one takes stdout for itself
+/// until its newline (or EOF), so it is still never split by another client's line.
+const LINE_LIMIT: usize = 64 << 10;
+
+struct StdoutState {
+    out: Output,
+    /// The client whose unfinished long line owns stdout.
+    owner: Option<u64>,
+}
+
+/// Our stdout, shared by all clients.
+pub struct SharedStdout {
+    state: Mutex<StdoutState>,
+    turn: Condvar,
+    gone: AtomicBool,
+}
+
+impl SharedStdout {
+    pub fn new(out: Output) -> SharedStdout {
+        SharedStdout {
+            state: Mutex::new(StdoutState { out, owner: None }),
+            turn: Condvar::new(),
+            gone: AtomicBool::new(false),
+        }
+    }
+
+    /// True once a write found our stdout's reader gone.
+    pub fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `id` may write: nobody holds stdout, or `id` does.
+    fn take(&self, id: u64) -> MutexGuard<'_, StdoutState> {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while g.owner.is_some_and(|o| o != id) {
+            g = self.turn.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+        g
+    }
+
+    /// Writes `data` for client `id`; `keep` keeps stdout for `id` afterwards.
+    fn write(&self, id: u64, data: &[u8], keep: bool) -> io::Result<()> {
+        let mut g = self.take(id);
+        let mut rest = data;
+        let result = loop {
+            if rest.is_empty() {
+                break Ok(());
+            }
+            match g.out.write(rest) {
+                Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        if let Err(e) = &result
+            && e.kind() == io::ErrorKind::BrokenPipe
+        {
+            self.gone.store(true, Ordering::SeqCst);
+        }
+        g.owner = if keep && result.is_ok() {
+            Some(id)
+        } else {
+            None
+        };
+        drop(g);
+        self.turn.notify_all();
+        result
+    }
+
+    /// Gives stdout back if `id` holds it.
+    fn release(&self, id: u64) {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if g.owner == Some(id) {
+            g.owner = None;
+            drop(g);
+            self.turn.notify_all();
+        }
+    }
+}
+
+/// One client's writer into the [`SharedStdout`]: buffers the current line.
+pub struct LineSink {
+    shared: Arc<SharedStdout>,
+    id: u64,
+    pending: Vec<u8>,
+}
+
+impl LineSink {
+    pub fn new(shared: Arc<SharedStdout>, id: u64) -> LineSink {
+        LineSink {
+            shared,
+            id,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl Sink for LineSink {
+    fn write_from(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') {
+            self.shared.write(self.id, &self.pending[..=end], false)?;
+            self.pending.drain(..=end);
+        }
+        if self.pending.len() >= LINE_LIMIT {
+            self.shared.write(self.id, &self.pending, true)?;
+            self.pending.clear();
+        }
+        Ok(buf.len())
+    }
+
+    /// The client's EOF: its last, unterminated line goes out as it is.
+    fn close_write(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.shared.write(self.id, &self.pending, false)?;
+            self.pending.clear();
+        }
+        self.shared.release(self.id);
+        Ok(())
+    }
+}
+
+impl Drop for LineSink {
+    fn drop(&mut self) {
+        // A client that dies mid-line must not keep stdout from everyone else.
+        self.shared.release(self.id);
+    }
+}
+
+struct Member {
+    out: Output,
+    sent: Arc<Meter>,
+    aborter: Aborter,
+}
+
+/// Our stdin, sent to every connected client.
+#[derive(Default)]
+pub struct Broadcast {
+    members: Mutex<BTreeMap<u64, Member>>,
+    eof: AtomicBool,
+}
+
+impl Broadcast {
+    /// Adds a client. After our stdin has ended, a new client gets EOF at once.
+    pub fn join(&self, id: u64, mut out: Output, sent: Arc<Meter>, aborter: Aborter) {
+        let mut g = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        if self.eof.load(Ordering::SeqCst) {
+            let _ = out.close_write();
+            return;
+        }
+        g.insert(id, Member { out, sent, aborter });
+    }
+
+    /// Removes a client, unblocking a broadcast write stuck on it first.
+    pub fn leave(&self, id: u64, aborter: &Aborter) {
+        aborter.abort();
+        let mut g = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        g.remove(&id);
+    }
+}
+
+/// The [`Sink`] side of a [`Broadcast`], fed by the copy of our stdin.
+pub struct BroadcastSink(pub Arc<Broadcast>);
+
+impl Sink for BroadcastSink {
+    fn write_from(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut g = self.0.members.lock().unwrap_or_else(|p| p.into_inner());
+        let mut gone = Vec::new();
+        for (id, m) in g.iter_mut() {
+            match write_all(&mut m.out, buf) {
+                Ok(()) => m.sent.add(buf.len() as u64, Instant::now()),
+                // This client went away; the others go on.
+                Err(_) => gone.push(*id),
+            }
+        }
+        for id in gone {
+            if let Some(m) = g.remove(&id) {
+                m.aborter.abort();
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn close_write(&mut self) -> io::Result<()> {
+        self.0.eof.store(true, Ordering::SeqCst);
+        let mut g = self.0.members.lock().unwrap_or_else(|p| p.into_inner());
+        for m in g.values_mut() {
+            let _ = m.out.close_write();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::CloseHow;
+    use std::io::Read;
+    use std::os::fd::OwnedFd;
+
+    fn shared_pipe() -> (Arc<SharedStdout>, std::io::PipeReader) {
+        let (r, w) = std::io::pipe().expect("pipe");
+        let out = Output::new(OwnedFd::from(w), CloseHow::Close);
+        (Arc::new(SharedStdout::new(out)), r)
+    }
+
+    #[test]
+    fn lines_of_two_clients_never_interleave() {
+        let (shared, mut r) = shared_pipe();
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            r.read_to_string(&mut s).expect("read");
+            s
+        });
+        let writers: Vec<_> = (0..2u64)
+            .map(|id| {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let mut sink = LineSink::new(shared, id);
+                    for i in 0..500 {
+                        // Lines arrive in awkward pieces.
+                        let line = format!("client {id} line {i} {}\n", "x".repeat(i % 37));
+                        let (a, b) = line.as_bytes().split_at(line.len() / 2);
+                        sink.write_from(a).expect("write");
+                        sink.write_from(b).expect("write");
+                    }
+                    sink.close_write().expect("close");
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("writer");
+        }
+        drop(shared);
+        let text = reader.join().expect("reader");
+        assert_eq!(text.lines().count(), 1000);
+        for line in text.lines() {
+            let mut parts = line.split(' ');
+            assert_eq!(parts.next(), Some("client"), "{line}");
+            let id = parts.next().expect("id");
+            let i: usize = parts.nth(1).and_then(|n| n.parse().ok()).expect("number");
+            assert_eq!(line, format!("client {id} line {i} {}", "x".repeat(i % 37)));
+        }
+    }
+
+    #[test]
+    fn a_long_line_keeps_stdout_until_its_newline() {
+        let (shared, mut r) = shared_pipe();
+        let reader = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            r.read_to_end(&mut s).expect("read");
+            s
+        });
+        let mut long = LineSink::new(Arc::clone(&shared), 1);
+        long.write_from(&vec![b'a'; LINE_LIMIT + 10])
+            .expect("write");
+        let other = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                let mut s = LineSink::new(shared, 2);
+                s.write_from(b"short\n").expect("write");
+            })
+        };
+        long.write_from(b"tail\n").expect("write");
+        other.join().expect("other");
+        drop(long);
+        drop(shared);
+        let out = reader.join().expect("reader");
+        let mut want = vec![b'a'; LINE_LIMIT + 10];
+        want.extend_from_slice(b"tail\nshort\n");
+        assert_eq!(out, want);
+    }
+}

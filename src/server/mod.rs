@@ -1,0 +1,359 @@
+//! The accept loop shared by `listen -k`, `listen -e` and `relay`: accepts clients on a
+//! [`Listener`], hands each to a [`Handler`] on its own thread, and owns what the whole
+//! server shares: `--max-clients` (extra clients wait in the backlog), `--count` (exit
+//! after N clients), `--allow-uid`, `--timeout` for the first client, `--idle-timeout`,
+//! SIGUSR1 reports, per-connection `--stats` records and the total, and the shutdown on a
+//! stop signal: stop accepting, stop every connection (clients get EOF, `exec` children
+//! SIGTERM and are reaped), print the totals, remove the socket file, exit 128 + signal.
+
+mod fanout;
+pub mod handlers;
+mod slot;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+use crate::cmd::Ctx;
+use crate::error::{ExitStatus, TimedOut};
+use crate::report::{StatsFormat, StatsOut};
+use crate::stats::{ConnRecord, Record, TotalRecord};
+use crate::term::escape;
+use crate::transport::{Conn, Listener, PeerCreds};
+use crate::units::format_duration;
+use crate::wake::Waker;
+
+pub use slot::Slot;
+
+/// How a server runs.
+#[derive(Clone, Debug, Default)]
+pub struct ServeConfig {
+    /// At most this many connections at once; later clients wait in the backlog.
+    pub max_clients: Option<usize>,
+    /// Exit after serving this many clients.
+    pub count: Option<u64>,
+    /// Only peers with one of these uids are served.
+    pub allow_uids: Option<Vec<u32>>,
+    /// Exit 124 if no client arrives within this.
+    pub timeout: Option<Duration>,
+    /// Stop a connection after this long without traffic.
+    pub idle_timeout: Option<Duration>,
+    pub stats: Option<StatsFormat>,
+}
+
+/// Serves one accepted connection to its end.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs the connection. Register a way to stop it with [`Slot::on_stop`] and its meters
+    /// with [`Slot::track`] as soon as they exist; return its record (the server fills in
+    /// the connection number and address).
+    fn serve(&self, conn: Conn, slot: &Slot) -> ConnRecord;
+
+    /// Runs on the accept loop right after the accept, before the connection is announced
+    /// and before `serve` starts on its own thread: what must be in place by the time a
+    /// client is reported as accepted.
+    fn accepted(&self, _conn: &mut Conn, _slot: &Slot) {}
+
+    /// True when the handler can no longer serve anyone (its stdout's reader went away):
+    /// the server then stops quietly with exit 0.
+    fn finished(&self) -> bool {
+        false
+    }
+}
+
+/// Accepts and serves clients until `--count`, a stop signal, or the handler finishes.
+pub fn serve(
+    ctx: &Ctx,
+    listener: Listener,
+    cfg: &ServeConfig,
+    handler: Arc<dyn Handler>,
+) -> Result<ExitStatus> {
+    let started = Instant::now();
+    let addr = listener.address();
+    let shown = escape(&addr.to_string());
+    let waker = Waker::new()?;
+    let _signals = ctx.signals.wake_on_signal(&waker)?;
+    let (done_tx, done_rx) = channel::<(u64, ConnRecord)>();
+    let stats = StatsOut::new(cfg.stats, &ctx.printer);
+    let mut listener = Some(listener);
+    let mut _file = None;
+    let mut active: BTreeMap<u64, Arc<Slot>> = BTreeMap::new();
+    let mut totals = Totals::default();
+    let mut accepted = 0u64;
+    let mut threads = Vec::new();
+    let stop_all = |active: &BTreeMap<u64, Arc<Slot>>| {
+        for slot in active.values() {
+            slot.stop();
+        }
+    };
+
+    let status = loop {
+        while let Ok((id, rec)) = done_rx.try_recv() {
+            active.remove(&id);
+            totals.add(&rec);
+            report_closed(ctx, &shown, &rec);
+            stats.print(&[Record::Connection(rec)]);
+        }
+        if let Some(sig) = ctx.signals.stop_requested() {
+            stop_all(&active);
+            break ExitStatus::Signal(sig);
+        }
+        if handler.finished() {
+            stop_all(&active);
+            break ExitStatus::Success;
+        }
+        if ctx.signals.take_usr1() {
+            let mut records: Vec<Record> = active
+                .values()
+                .filter_map(|s| s.snapshot())
+                .map(Record::Connection)
+                .collect();
+            records.push(Record::Total(totals.live(&active, started)));
+            stats.print(&records);
+        }
+        let more = cfg.count.is_none_or(|n| accepted < n);
+        if !more && let Some(l) = listener.take() {
+            // --count reached: later clients are refused; the file stays ours until exit.
+            _file = l.stop_accepting();
+        }
+        if !more && active.is_empty() {
+            break ExitStatus::Success;
+        }
+        let mut timeout = idle_check(cfg, &active);
+        if accepted == 0
+            && let Some(limit) = cfg.timeout
+        {
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                stats.print(&[Record::Total(totals.total(started))]);
+                return Err(TimedOut(format!(
+                    "no client connected to {shown} within {}",
+                    format_duration(limit)
+                ))
+                .into());
+            }
+            timeout = Some(timeout.map_or(left, |t| t.min(left)));
+        }
+        let room = cfg.max_clients.is_none_or(|m| active.len() < m);
+        let accepting = listener.as_ref().filter(|_| room && more);
+        let mut fds = vec![PollFd::from_borrowed_fd(waker.fd(), PollFlags::IN)];
+        if let Some(l) = accepting {
+            fds.push(PollFd::from_borrowed_fd(l.ready_fd(), PollFlags::IN));
+        }
+        let ts = timeout.map(|t| {
+            Timespec::try_from(t).unwrap_or(Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            })
+        });
+        match poll(&mut fds, ts.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(anyhow!(e).context(format!("cannot wait for clients on {shown}"))),
+        }
+        let woke = !fds[0].revents().is_empty();
+        let ready = fds.get(1).is_some_and(|p| !p.revents().is_empty());
+        drop(fds);
+        if woke {
+            waker.drain();
+        }
+        if !ready {
+            continue;
+        }
+        let Some(l) = &listener else { continue };
+        let conn = match l.accept() {
+            Ok(conn) => conn,
+            Err(e) => {
+                // EMFILE, a client that left before accept: that client only.
+                ctx.printer
+                    .warn(format_args!("could not accept a client on {shown}: {e}"));
+                continue;
+            }
+        };
+        if !admitted(ctx, cfg, &conn, &shown) {
+            continue;
+        }
+        accepted += 1;
+        let mut conn = conn;
+        let slot = Arc::new(Slot::new(
+            accepted,
+            addr.clone(),
+            conn.peer,
+            conn.peer_label.clone(),
+        ));
+        handler.accepted(&mut conn, &slot);
+        report_accepted(ctx, &slot);
+        active.insert(accepted, Arc::clone(&slot));
+        let (handler, done_tx, wake) = (Arc::clone(&handler), done_tx.clone(), waker.sender()?);
+        let spawned = std::thread::Builder::new()
+            .name(format!("conn-{accepted}"))
+            .stack_size(256 << 10)
+            .spawn(move || {
+                let mut rec = handler.serve(conn, &slot);
+                rec.connection = slot.id;
+                rec.address = slot.address.to_string();
+                let _ = done_tx.send((slot.id, rec));
+                wake.wake();
+            });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                active.remove(&accepted);
+                ctx.printer.warn(format_args!(
+                    "could not start a thread for connection {accepted}: {e}"
+                ));
+            }
+        }
+        threads.retain(|t| !t.is_finished());
+    };
+
+    // Stopping: connections were told to stop; collect their records.
+    drop(listener);
+    drop(done_tx);
+    for t in threads {
+        let _ = t.join();
+    }
+    while let Ok((_, rec)) = done_rx.try_recv() {
+        totals.add(&rec);
+        report_closed(ctx, &shown, &rec);
+        stats.print(&[Record::Connection(rec)]);
+    }
+    stats.print(&[Record::Total(totals.total(started))]);
+    if status == ExitStatus::Success && totals.failed > 0 {
+        return Err(anyhow!(
+            "{} of {} connections on {shown} failed (see the messages above)",
+            totals.failed,
+            totals.connections
+        ))
+        .context("some connections lost data");
+    }
+    Ok(status)
+}
+
+/// Checks `--allow-uid`; logs a refusal.
+pub fn admitted(ctx: &Ctx, cfg: &ServeConfig, conn: &Conn, shown: &str) -> bool {
+    let Some(allowed) = &cfg.allow_uids else {
+        return true;
+    };
+    if conn.peer.uid.is_some_and(|uid| allowed.contains(&uid)) {
+        return true;
+    }
+    let uid = conn.peer.uid.map_or("unknown".into(), |u| u.to_string());
+    let pid = conn.peer.pid.map_or("unknown".into(), |p| p.to_string());
+    ctx.printer.warn(format_args!(
+        "refused a client on {shown}: peer uid {uid} pid {pid} is not in --allow-uid"
+    ));
+    conn.aborter().abort();
+    false
+}
+
+/// How long until the next idle connection must be stopped; stops those already idle.
+fn idle_check(cfg: &ServeConfig, active: &BTreeMap<u64, Arc<Slot>>) -> Option<Duration> {
+    let limit = cfg.idle_timeout?;
+    let now = Instant::now();
+    let mut next: Option<Duration> = None;
+    for slot in active.values() {
+        let Some(idle) = slot.idle_for(now) else {
+            continue;
+        };
+        if idle >= limit {
+            slot.stop_idle();
+        } else {
+            let left = limit - idle;
+            next = Some(next.map_or(left, |n| n.min(left)));
+        }
+    }
+    // Connections that have not reported meters yet are checked again soon.
+    next.or(Some(limit))
+}
+
+fn report_accepted(ctx: &Ctx, slot: &Slot) {
+    announce_accepted(ctx, slot.id, slot.peer_label.as_deref(), &slot.peer);
+}
+
+/// The `-v` line for an accepted client: its number, network address and credentials.
+pub fn announce_accepted(ctx: &Ctx, id: u64, from: Option<&str>, peer: &PeerCreds) {
+    if !ctx.printer.is_verbose() {
+        return;
+    }
+    let from = from
+        .map(|l| format!(" from {}", escape(l)))
+        .unwrap_or_default();
+    let peer = if peer.is_known() {
+        format!(" (peer {peer})")
+    } else {
+        String::new()
+    };
+    ctx.printer
+        .event(format_args!("accepted connection {id}{from}{peer}"));
+}
+
+fn report_closed(ctx: &Ctx, shown: &str, rec: &ConnRecord) {
+    if let Some(e) = &rec.error {
+        ctx.printer.warn(format_args!(
+            "connection {} on {shown}: {}",
+            rec.connection,
+            escape(e)
+        ));
+    }
+    if !ctx.printer.is_verbose() {
+        return;
+    }
+    let mut exit = String::new();
+    if let Some(code) = rec.exit_code {
+        exit = format!(", command exited with status {code}");
+    }
+    if let Some(sig) = rec.exit_signal {
+        exit = format!(", command killed by signal {sig}");
+    }
+    ctx.printer.event(format_args!(
+        "closed connection {} ({}): sent {} B, received {} B{exit}",
+        rec.connection, rec.status, rec.sent_bytes, rec.received_bytes
+    ));
+}
+
+/// Sums of the connections that have ended.
+#[derive(Debug, Default)]
+struct Totals {
+    connections: u64,
+    sent: u64,
+    received: u64,
+    failed: u64,
+}
+
+impl Totals {
+    fn add(&mut self, rec: &ConnRecord) {
+        self.connections += 1;
+        self.sent += rec.sent_bytes;
+        self.received += rec.received_bytes;
+        if rec.status == "failed" {
+            self.failed += 1;
+        }
+    }
+
+    fn total(&self, started: Instant) -> TotalRecord {
+        TotalRecord::new(
+            self.connections,
+            self.sent,
+            self.received,
+            started.elapsed(),
+        )
+    }
+
+    /// Ended connections plus the live counts of the active ones.
+    fn live(&self, active: &BTreeMap<u64, Arc<Slot>>, started: Instant) -> TotalRecord {
+        let (mut sent, mut received) = (self.sent, self.received);
+        for rec in active.values().filter_map(|s| s.snapshot()) {
+            sent += rec.sent_bytes;
+            received += rec.received_bytes;
+        }
+        TotalRecord::new(
+            self.connections + active.len() as u64,
+            sent,
+            received,
+            started.elapsed(),
+        )
+    }
+}
