@@ -251,9 +251,13 @@ fn splice_direct<S: Source, D: Sink>(
     let (Some((sfd, skind)), Some((dfd, dkind))) = (src.raw(), dst.raw()) else {
         return Ok(true);
     };
-    // Between two pipes, splice without blocking and wait in poll instead, so the time
-    // spent waiting is known per side (`pipe` reports where the data waited).
-    let attribute = skind == FdKind::Pipe && dkind == FdKind::Pipe;
+    // Between a pipe and a pipe, a regular file or a character device, splice without
+    // blocking and wait in poll instead, so the time spent waiting is known per side
+    // (`pipe` reports where the data waited). Files and devices always poll ready, so a
+    // wait is always the pipe's. A socket end keeps blocking splices (its own flags decide),
+    // whose time counts as reading.
+    let pollable = |k: FdKind| matches!(k, FdKind::Pipe | FdKind::File | FdKind::CharDev);
+    let attribute = pollable(skind) && pollable(dkind);
     let flags = if attribute {
         SpliceFlags::MOVE | SpliceFlags::NONBLOCK
     } else {
