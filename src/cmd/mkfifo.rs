@@ -144,7 +144,8 @@ fn create(path: &Path, cfg: &MkfifoConfig) -> Result<bool> {
             replace(path, cfg.mode).map_err(|e| e.context(what()))?;
             Ok(true)
         }
-        io::ErrorKind::NotFound => {
+        // ENOENT with the directory there (/proc): say what the kernel said.
+        io::ErrorKind::NotFound if fs::metadata(parent_of(path)).is_err() => {
             let dir = shown(parent_of(path));
             Err(hinted(
                 anyhow!("{}: the directory {dir} does not exist", what()),

@@ -6,8 +6,10 @@
 //! stage is then left behind if it still waits on ipctool's stdin: nobody is left to read
 //! it. A hop whose destination stage stopped reading ends quietly (EPIPE, as a writer in a
 //! shell pipeline is ended by SIGPIPE) and closes its source, so the stage before it gets
-//! SIGPIPE in turn. A stop signal is passed on to every stage still running; those still
-//! running [`KILL_AFTER`] later are killed. The engine never prints; callers report.
+//! SIGPIPE in turn. A stop signal is passed on to every stage still running (at once to a
+//! stage in its own process group; [`FORWARD_AFTER`] later to one sharing ipctool's group,
+//! which a Ctrl-C on the terminal has reached already); those still running [`KILL_AFTER`]
+//! later are killed. The engine never prints; callers report.
 
 use std::io;
 use std::sync::Arc;
@@ -26,6 +28,11 @@ use crate::wake::Waker;
 
 /// How long stages may take to exit after a stop signal was passed on to them.
 pub const KILL_AFTER: Duration = Duration::from_secs(3);
+
+/// How long a stage in ipctool's process group gets to end on a terminal's signal before
+/// ipctool passes the signal on (it may have come from `kill`, not the terminal); a stage
+/// that traps the signal is not sent it twice at once.
+pub const FORWARD_AFTER: Duration = Duration::from_millis(100);
 
 /// The two ends of a hop ipctool copies.
 #[derive(Debug)]
@@ -143,8 +150,9 @@ impl Pipeline {
 
     /// Runs the pipeline to its end. `on_wake` runs on every wake-up (SIGUSR1 reports).
     pub fn wait(mut self, signals: &Signals, mut on_wake: impl FnMut()) -> Outcome {
-        let mut stopped: Option<(i32, Instant)> = None;
-        let mut killed = false;
+        // The stop signal, when it is passed on, and when survivors are killed.
+        let mut stopped: Option<(i32, Instant, Instant)> = None;
+        let (mut forwarded, mut killed) = (false, false);
         loop {
             while let Ok((i, result)) = self.rx.try_recv() {
                 self.ends[i] = classify(result, i + 1 == self.ends.len());
@@ -155,27 +163,41 @@ impl Pipeline {
             if stopped.is_none()
                 && let Some(sig) = signals.stop_requested()
             {
-                let forward = Signal::from_named_raw(sig).unwrap_or(Signal::TERM);
-                for s in &self.stages {
-                    s.signal(forward);
-                }
-                stopped = Some((sig, Instant::now() + KILL_AFTER));
+                let now = Instant::now();
+                let shared = self.stages.iter().any(|s| !s.own_group());
+                let forward_at = now
+                    + if shared {
+                        FORWARD_AFTER
+                    } else {
+                        Duration::ZERO
+                    };
+                stopped = Some((sig, forward_at, forward_at + KILL_AFTER));
             }
-            if let Some((_, kill_at)) = stopped
-                && !killed
-                && Instant::now() >= kill_at
-            {
-                for s in &self.stages {
-                    s.signal(Signal::KILL);
+            if let Some((sig, forward_at, kill_at)) = stopped {
+                let now = Instant::now();
+                if !forwarded && now >= forward_at {
+                    let forward = Signal::from_named_raw(sig).unwrap_or(Signal::TERM);
+                    for s in &self.stages {
+                        s.signal(forward);
+                    }
+                    forwarded = true;
                 }
-                killed = true;
+                if !killed && now >= kill_at {
+                    for s in &self.stages {
+                        s.signal(Signal::KILL);
+                    }
+                    killed = true;
+                }
             }
             if self.is_over(stopped.is_some()) {
                 break;
             }
             on_wake();
             let timeout = match stopped {
-                Some((_, kill_at)) if !killed => {
+                Some((_, forward_at, _)) if !forwarded => {
+                    Some(forward_at.saturating_duration_since(Instant::now()))
+                }
+                Some((_, _, kill_at)) if !killed => {
                     Some(kill_at.saturating_duration_since(Instant::now()))
                 }
                 _ => None,
@@ -183,7 +205,7 @@ impl Pipeline {
             self.poll_once(timeout);
         }
         Outcome {
-            end: stopped.map_or(End::Complete, |(sig, _)| End::Signal(sig)),
+            end: stopped.map_or(End::Complete, |(sig, _, _)| End::Signal(sig)),
             hops: self.ends,
             meters: self.meters,
             stages: self.stages,
@@ -298,7 +320,9 @@ mod tests {
                 input: Input::new(prev.take().expect("source")),
                 output: Output::new(w0, CloseHow::Close),
             }));
-            stages.push(Stage::spawn(cmd, StageIo::Pipe(r0), StageIo::Pipe(w1)).expect("spawn"));
+            stages.push(
+                Stage::spawn(cmd, StageIo::Pipe(r0), StageIo::Pipe(w1), true).expect("spawn"),
+            );
             prev = Some(r1);
         }
         hops.push(Some(Hop {

@@ -6,10 +6,18 @@
 //! (interprocess's unnamed pipes are not close-on-exec: see the notes.) Children start with
 //! default signal dispositions and an empty mask (std resets them; our handlers do not
 //! survive exec), and stderr is ipctool's.
+//!
+//! Process groups: with a controlling terminal, stages stay in ipctool's group, as in a
+//! shell pipeline, so Ctrl-C reaches every process of every stage, job control (Ctrl-Z,
+//! `fg`) moves them together, and a stage may read the terminal. Without one (scripts,
+//! services, CI), each stage gets its own group, so that a signal passed on to a stage
+//! reaches what its `sh` started too (`sh -c 'sleep 30'` waits for `sleep`, which must get
+//! the signal).
 
 use std::fs;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use rustix::process::{Pid, Signal};
@@ -47,6 +55,12 @@ pub fn sized_pipe(size: usize) -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((r, w))
 }
 
+/// True when stages should get their own process groups: ipctool has no controlling
+/// terminal (see the module doc).
+pub fn own_groups() -> bool {
+    fs::File::open("/dev/tty").is_err()
+}
+
 /// What a stage's stdin or stdout is joined to.
 #[derive(Debug)]
 pub enum StageIo {
@@ -73,20 +87,31 @@ pub struct Stage {
     child: Child,
     pidfd: Option<OwnedFd>,
     status: Option<ExitStatus>,
+    /// The stage leads its own process group: signals go to the group.
+    own_group: bool,
 }
 
 impl Stage {
-    /// Starts `sh -c COMMAND` with the given stdin and stdout; stderr is ipctool's.
-    pub fn spawn(command: &str, stdin: StageIo, stdout: StageIo) -> io::Result<Stage> {
+    /// Starts `sh -c COMMAND` with the given stdin and stdout; stderr is ipctool's. With
+    /// `own_group`, the stage leads a new process group.
+    pub fn spawn(
+        command: &str,
+        stdin: StageIo,
+        stdout: StageIo,
+        own_group: bool,
+    ) -> io::Result<Stage> {
         // The Command holds the child's ends until it is dropped, at the end of this
         // function: after that only the child has them.
-        let child = Command::new("sh")
-            .arg("-c")
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
             .arg(command)
             .stdin(stdin.stdio())
             .stdout(stdout.stdio())
-            .stderr(Stdio::inherit())
-            .spawn()?;
+            .stderr(Stdio::inherit());
+        if own_group {
+            cmd.process_group(0);
+        }
+        let child = cmd.spawn()?;
         let pidfd = rustix::process::pidfd_open(
             Pid::from_child(&child),
             rustix::process::PidfdFlags::empty(),
@@ -97,6 +122,7 @@ impl Stage {
             child,
             pidfd,
             status: None,
+            own_group,
         })
     }
 
@@ -134,10 +160,22 @@ impl Stage {
         }
     }
 
-    /// Sends `sig` if it is still running (not yet reaped, so the pid is still its own).
+    /// True when the stage leads its own process group.
+    pub fn own_group(&self) -> bool {
+        self.own_group
+    }
+
+    /// Sends `sig` to the stage (its whole group, if it has one) while it has not been
+    /// reaped (so the pid is still its own).
     pub fn signal(&self, sig: Signal) {
-        if self.status.is_none() {
-            let _ = rustix::process::kill_process(Pid::from_child(&self.child), sig);
+        if self.status.is_some() {
+            return;
+        }
+        let pid = Pid::from_child(&self.child);
+        if self.own_group {
+            let _ = rustix::process::kill_process_group(pid, sig);
+        } else {
+            let _ = rustix::process::kill_process(pid, sig);
         }
     }
 }
@@ -161,7 +199,8 @@ mod tests {
     fn a_stage_is_reaped_with_its_status() {
         let (r, w) = sized_pipe(4096).expect("pipe");
         drop(w);
-        let mut s = Stage::spawn("exit 7", StageIo::Pipe(r), StageIo::Inherit).expect("spawn");
+        let mut s =
+            Stage::spawn("exit 7", StageIo::Pipe(r), StageIo::Inherit, true).expect("spawn");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !s.try_reap() {
             assert!(std::time::Instant::now() < deadline, "stage never exited");

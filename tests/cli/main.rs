@@ -10,5 +10,7 @@ mod generated;
 mod halfclose;
 mod interop;
 mod listen;
+mod mkfifo;
+mod pipe;
 mod stats;
 mod transfer;

@@ -190,6 +190,7 @@ fn wire(
     let mut stages: Vec<Stage> = Vec::with_capacity(n);
     let stdin_tty = FdKind::of(stdin.as_fd()) == FdKind::Tty;
     let stdout_tty = FdKind::of(stdout.as_fd()) == FdKind::Tty;
+    let own_groups = crate::transport::stage::own_groups();
     let mut upstream = Some(stdin);
     let mut stdout = Some(stdout);
     for (i, cmd) in commands.iter().enumerate() {
@@ -214,7 +215,7 @@ fn wire(
                 upstream = Some(r);
                 StageIo::Pipe(w)
             };
-            Stage::spawn(cmd, stage_in, stage_out)
+            Stage::spawn(cmd, stage_in, stage_out, own_groups)
         })();
         match spawned {
             Ok(stage) => {

@@ -169,7 +169,7 @@ pub fn status(plan: &Plan, outcome: &Outcome) -> Result<ExitStatus> {
         .enumerate()
         .filter_map(|(i, s)| s.status().map(|st| (i, st)))
         .filter(|(_, st)| !st.success())
-        .filter(|(_, st)| !(quiet_sigpipe && st.signal() == Some(libc::SIGPIPE)))
+        .filter(|(_, st)| !(quiet_sigpipe && died_of_sigpipe(*st)))
         .collect();
     let Some(&(last, st)) = failed.last() else {
         return Ok(ExitStatus::Success);
@@ -191,6 +191,11 @@ pub fn status(plan: &Plan, outcome: &Outcome) -> Result<ExitStatus> {
         message,
     }
     .into())
+}
+
+/// Killed by SIGPIPE, or a shell reporting that of its last command (141).
+fn died_of_sigpipe(st: ProcStatus) -> bool {
+    st.signal() == Some(libc::SIGPIPE) || st.code() == Some(128 + libc::SIGPIPE)
 }
 
 /// The shell's number for a status: the exit code, or 128 + the signal.
@@ -269,10 +274,7 @@ mod tests {
                 ("wc -c", "stdout")
             ]
         );
-        assert_eq!(
-            plan.line_label(1),
-            "hop 1 head -c 100000000 /dev/… → wc -c"
-        );
+        assert_eq!(plan.line_label(1), "hop 1 head -c 100000000 /dev/… → wc -c");
         assert_eq!(plan.source(2), "stage 1 (wc -c)");
         assert_eq!(plan.destination(2), "stdout");
         let meter = Plan::new(&[], &[None]);
