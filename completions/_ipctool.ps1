@@ -33,6 +33,8 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
+            [CompletionResult]::new('mkfifo', 'mkfifo', [CompletionResultType]::ParameterValue, 'Create FIFOs (named pipes), owner-only by default')
+            [CompletionResult]::new('pipe', 'pipe', [CompletionResultType]::ParameterValue, 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -82,9 +84,50 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ipctool;mkfifo' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Mode of the FIFOs (octal), exactly, whatever the umask')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Mode of the FIFOs (octal), exactly, whatever the umask')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Create missing parent directories (with the usual umask-derived mode, like mkdir -p)')
+            [CompletionResult]::new('--parents', '--parents', [CompletionResultType]::ParameterName, 'Create missing parent directories (with the usual umask-derived mode, like mkdir -p)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing FIFO (never any other kind of file)')
+            [CompletionResult]::new('--temp', '--temp', [CompletionResultType]::ParameterName, 'Create a FIFO inside a new private directory (0700) and print its path on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ipctool;pipe' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at exit: bytes and throughput per hop, the bottleneck')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Draw the live lines and the closing summary on stderr even when it is not a terminal')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw live lines or the closing summary (--stats still prints)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ipctool;help' {
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
+            [CompletionResult]::new('mkfifo', 'mkfifo', [CompletionResultType]::ParameterValue, 'Create FIFOs (named pipes), owner-only by default')
+            [CompletionResult]::new('pipe', 'pipe', [CompletionResultType]::ParameterValue, 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -92,6 +135,12 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             break
         }
         'ipctool;help;listen' {
+            break
+        }
+        'ipctool;help;mkfifo' {
+            break
+        }
+        'ipctool;help;pipe' {
             break
         }
         'ipctool;help;help' {

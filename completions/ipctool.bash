@@ -25,6 +25,12 @@ _ipctool() {
             ipctool,listen)
                 cmd="ipctool__subcmd__listen"
                 ;;
+            ipctool,mkfifo)
+                cmd="ipctool__subcmd__mkfifo"
+                ;;
+            ipctool,pipe)
+                cmd="ipctool__subcmd__pipe"
+                ;;
             ipctool__subcmd__help,connect)
                 cmd="ipctool__subcmd__help__subcmd__connect"
                 ;;
@@ -34,6 +40,12 @@ _ipctool() {
             ipctool__subcmd__help,listen)
                 cmd="ipctool__subcmd__help__subcmd__listen"
                 ;;
+            ipctool__subcmd__help,mkfifo)
+                cmd="ipctool__subcmd__help__subcmd__mkfifo"
+                ;;
+            ipctool__subcmd__help,pipe)
+                cmd="ipctool__subcmd__help__subcmd__pipe"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +53,7 @@ _ipctool() {
 
     case "${cmd}" in
         ipctool)
-            opts="-v -q -h -V --verbose --quiet --color --no-splice --help --version connect listen help"
+            opts="-v -q -h -V --verbose --quiet --color --no-splice --help --version connect listen mkfifo pipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,7 +101,7 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__help)
-            opts="connect listen help"
+            opts="connect listen mkfifo pipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +156,34 @@ _ipctool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ipctool__subcmd__help__subcmd__mkfifo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__help__subcmd__pipe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ipctool__subcmd__listen)
             opts="-k -e -v -q -h -V --keep-open --exec --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -185,6 +225,70 @@ _ipctool() {
                     ;;
                 --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__mkfifo)
+            opts="-m -p -v -q -h -V --mode --parents --force --temp --verbose --quiet --color --no-splice --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__pipe)
+            opts="-s -L -v -q -h -V --size --rate-limit --stats --progress --no-progress --verbose --quiet --color --no-splice --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -L)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -30,6 +30,8 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand --version 'Print version'
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
             cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+            cand mkfifo 'Create FIFOs (named pipes), owner-only by default'
+            cand pipe 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ipctool;connect'= {
@@ -76,14 +78,57 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ipctool;mkfifo'= {
+            cand -m 'Mode of the FIFOs (octal), exactly, whatever the umask'
+            cand --mode 'Mode of the FIFOs (octal), exactly, whatever the umask'
+            cand --color 'When to use colour on stderr and in tables'
+            cand -p 'Create missing parent directories (with the usual umask-derived mode, like mkdir -p)'
+            cand --parents 'Create missing parent directories (with the usual umask-derived mode, like mkdir -p)'
+            cand --force 'Replace an existing FIFO (never any other kind of file)'
+            cand --temp 'Create a FIFO inside a new private directory (0700) and print its path on stdout'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ipctool;pipe'= {
+            cand -s 'The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)'
+            cand --size 'The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)'
+            cand -L 'Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)'
+            cand --rate-limit 'Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)'
+            cand --stats 'Print a summary on stderr at exit: bytes and throughput per hop, the bottleneck'
+            cand --color 'When to use colour on stderr and in tables'
+            cand --progress 'Draw the live lines and the closing summary on stderr even when it is not a terminal'
+            cand --no-progress 'Never draw live lines or the closing summary (--stats still prints)'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ipctool;help'= {
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
             cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+            cand mkfifo 'Create FIFOs (named pipes), owner-only by default'
+            cand pipe 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ipctool;help;connect'= {
         }
         &'ipctool;help;listen'= {
+        }
+        &'ipctool;help;mkfifo'= {
+        }
+        &'ipctool;help;pipe'= {
         }
         &'ipctool;help;help'= {
         }

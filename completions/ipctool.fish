@@ -34,6 +34,8 @@ complete -c ipctool -n "__fish_ipctool_needs_command" -s h -l help -d 'Print hel
 complete -c ipctool -n "__fish_ipctool_needs_command" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
@@ -71,6 +73,34 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s q -l quiet -d
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s m -l mode -d 'Mode of the FIFOs (octal), exactly, whatever the umask' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s p -l parents -d 'Create missing parent directories (with the usual umask-derived mode, like mkdir -p)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -l force -d 'Replace an existing FIFO (never any other kind of file)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -l temp -d 'Create a FIFO inside a new private directory (0700) and print its path on stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s s -l size -d 'The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s L -l rate-limit -d 'Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l stats -d 'Print a summary on stderr at exit: bytes and throughput per hop, the bottleneck' -r -f -a "human\t'One line per record, for people'
+json\t'One JSON object per line (JSON Lines), for programs'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l progress -d 'Draw the live lines and the closing summary on stderr even when it is not a terminal'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l no-progress -d 'Never draw live lines or the closing summary (--stats still prints)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

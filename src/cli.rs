@@ -1,6 +1,7 @@
 //! The command line: the whole clap tree and the value parsers. Declarations only: no I/O.
 //! The `///` comment on each item is its help (first line short help, the rest long help).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -72,6 +73,8 @@ pub struct GlobalArgs {
 pub enum Command {
     Connect(ConnectArgs),
     Listen(ListenArgs),
+    Mkfifo(MkfifoArgs),
+    Pipe(PipeArgs),
 }
 
 /// Flags of every subcommand that moves data over a connection.
@@ -225,6 +228,119 @@ EXAMPLES:
     ipctool listen fifo:/tmp/demo.fifo
   Give up if nobody connects within 10 s (exit 124):
     ipctool listen --timeout 10s tcp:127.0.0.1:9000";
+
+/// Create FIFOs (named pipes), owner-only by default
+///
+/// Each FIFO is created with exactly --mode (0600 by default), whatever the umask. A path
+/// that exists is refused, naming what is there; --force replaces an existing FIFO but never
+/// any other kind of file, and the swap is atomic. A symbolic link is never followed. Each
+/// failure prints its own error line (naming the path and the reason: exists, no parent
+/// directory, permission) and the exit status is 1.
+#[derive(Debug, Args)]
+#[command(after_long_help = MKFIFO_EXAMPLES)]
+pub struct MkfifoArgs {
+    /// The FIFOs to create
+    #[arg(value_name = "PATH", required_unless_present = "temp")]
+    pub paths: Vec<PathBuf>,
+
+    /// Mode of the FIFOs (octal), exactly, whatever the umask
+    #[arg(short, long, value_name = "OCTAL", value_parser = parse_mode, default_value = "0600")]
+    pub mode: u32,
+
+    /// Create missing parent directories (with the usual umask-derived mode, like mkdir -p)
+    #[arg(short, long)]
+    pub parents: bool,
+
+    /// Replace an existing FIFO (never any other kind of file)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Create a FIFO inside a new private directory (0700) and print its path on stdout
+    ///
+    /// The directory is made under $TMPDIR (or /tmp); remove it with the FIFO when done:
+    /// rm -r "${f%/*}".
+    #[arg(long, conflicts_with_all = ["paths", "parents", "force"])]
+    pub temp: bool,
+}
+
+const MKFIFO_EXAMPLES: &str = "\
+EXAMPLES:
+  A FIFO only you can open:
+    ipctool mkfifo /tmp/demo.fifo
+  Shared with your group, parents created:
+    ipctool mkfifo -p -m 0660 /tmp/ipctool-demo/in.fifo
+  A private FIFO for a script, cleaned up at the end:
+    f=$(ipctool mkfifo --temp) && ls -l \"$f\" && rm -r \"${f%/*}\"";
+
+/// Copy stdin to stdout measuring it, or run CMDs as one measured pipeline
+///
+/// With no CMD, a pass-through meter (what pv is used for): stdin is copied to stdout and
+/// a live line on stderr shows bytes, rate and elapsed time (with --size, or when stdin is
+/// a file, a bar, percent and ETA).
+///
+/// With CMDs, they run as one pipeline, each as `sh -c CMD`, joined by pipes through
+/// ipctool, which meters every hop: hop 0 is stdin into the first stage, hop i is stage i-1
+/// into stage i, the last hop is the last stage into stdout. A terminal on stdin or stdout
+/// is given to the first or last stage directly (not metered). One live line per hop; at
+/// the end, bytes and throughput per hop and the bottleneck: the stage the data waited
+/// for (the hop into it waited to write, the hop out of it waited to read), or the writer
+/// of stdin or the reader of stdout. The exit status follows `set -o pipefail`: the status
+/// of the last stage that failed (128 + N for a stage killed by signal N), and the error
+/// names that stage. A stop signal (Ctrl-C) is passed on to the stages; stages still
+/// running 3 s later are killed; the status is then 130 (143 for SIGTERM).
+///
+/// Live lines are drawn when stderr is a terminal; then, at the end, the same summary as
+/// --stats=human is printed in their place. --progress draws them (and the summary)
+/// anywhere; --no-progress (or -q) turns both off. When stdout's reader goes away
+/// (`| head`), ipctool ends quietly with 0.
+#[derive(Debug, Args)]
+#[command(after_long_help = PIPE_EXAMPLES)]
+pub struct PipeArgs {
+    /// The stages, each run as `sh -c CMD`; put `--` before them if one starts with `-`
+    #[arg(value_name = "CMD")]
+    pub commands: Vec<String>,
+
+    /// The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)
+    ///
+    /// When stdin is a regular file, its size is used without asking.
+    #[arg(short, long, value_name = "BYTES", value_parser = units::parse_nonzero_size)]
+    pub size: Option<u64>,
+
+    /// Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)
+    #[arg(short = 'L', long, value_name = "RATE", value_parser = units::parse_rate)]
+    pub rate_limit: Option<u64>,
+
+    /// Print a summary on stderr at exit: bytes and throughput per hop, the bottleneck
+    ///
+    /// `human` (the default) prints one line per hop and a total; `json` prints JSON Lines:
+    /// one `hop` record per hop (`hop`, `from`, `to`, `bytes`, `duration_secs`,
+    /// `bytes_per_sec`, `read_wait_secs`, `write_wait_secs`, `metered`), then a `total`
+    /// (`stages`, `sent_bytes` from stdin, `received_bytes` to stdout, `duration_secs`,
+    /// `bottleneck`, `bottleneck_stage`). SIGUSR1 prints the counters so far.
+    #[arg(long, value_name = "FORMAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "human")]
+    pub stats: Option<StatsFormat>,
+
+    /// Draw the live lines and the closing summary on stderr even when it is not a terminal
+    #[arg(long, overrides_with = "no_progress")]
+    pub progress: bool,
+
+    /// Never draw live lines or the closing summary (--stats still prints)
+    #[arg(long, overrides_with = "progress")]
+    pub no_progress: bool,
+}
+
+const PIPE_EXAMPLES: &str = "\
+EXAMPLES:
+  Watch bytes go by (the live line shows when stderr is a terminal):
+    ipctool pipe < /dev/zero | head -c 1G > /dev/null
+  A bar, percent and ETA for a known size:
+    head -c 1G /dev/zero | ipctool pipe --size 1G > /dev/null
+  Throttle to 20 MiB/s:
+    head -c 100M /dev/urandom | ipctool pipe -L 20M > /dev/null
+  Meter every hop of a pipeline and name its bottleneck:
+    ipctool pipe --stats -- 'head -c 100000000 /dev/urandom' 'gzip -1' 'gunzip' 'wc -c'
+  The same counts as JSON Lines on stderr:
+    ipctool pipe --stats=json -- 'seq 1000000' 'sort -r' 'wc -l'";
 
 /// Parses an address for clap: the message is the reason; clap quotes the input.
 pub fn parse_address(s: &str) -> Result<Address, String> {

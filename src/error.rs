@@ -79,6 +79,35 @@ impl fmt::Display for Interrupted {
 }
 impl std::error::Error for Interrupted {}
 
+/// A `pipe` stage failed (exit with its status, as `pipefail` does). The message names the
+/// stage.
+#[derive(Debug)]
+pub struct StageFailed {
+    /// The exit status to give: the stage's code, or 128 + the signal that killed it.
+    pub code: u8,
+    pub message: String,
+}
+
+impl fmt::Display for StageFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl std::error::Error for StageFailed {}
+
+/// Several independent failures of one command (`mkfifo a b c`): each gets its own
+/// `ipctool: error:` line and hint; the status is that of the first.
+#[derive(Debug)]
+pub struct Several(pub Vec<anyhow::Error>);
+
+impl fmt::Display for Several {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text: Vec<String> = self.0.iter().map(|e| format!("{e:#}")).collect();
+        f.write_str(&text.join("; "))
+    }
+}
+impl std::error::Error for Several {}
+
 /// An error with a `hint:` line that suggests the likely fix.
 #[derive(Debug)]
 pub struct Hinted {
@@ -129,6 +158,12 @@ pub fn status_of(err: &anyhow::Error) -> ExitStatus {
         }
         if let Some(Interrupted(sig)) = cause.downcast_ref::<Interrupted>() {
             return ExitStatus::Signal(*sig);
+        }
+        if let Some(stage) = cause.downcast_ref::<StageFailed>() {
+            return ExitStatus::Stage(stage.code);
+        }
+        if let Some(Several(errors)) = cause.downcast_ref::<Several>() {
+            return errors.first().map_or(ExitStatus::Failure, status_of);
         }
         if let Some(h) = cause.downcast_ref::<Hinted>() {
             return status_of(&h.error);
@@ -193,6 +228,14 @@ mod tests {
         assert_eq!(status_of(&e.expect_err("err")), ExitStatus::Usage);
         let e = anyhow::Error::new(TimedOut("gave up".into())).context("connect");
         assert_eq!(status_of(&e), ExitStatus::TimedOut);
+        let e = anyhow::Error::new(StageFailed {
+            code: 3,
+            message: "stage 1 (exit 3) exited with status 3".into(),
+        });
+        assert_eq!(status_of(&e), ExitStatus::Stage(3));
+        let e = anyhow::Error::new(Several(vec![anyhow!("a"), anyhow!("b")]));
+        assert_eq!(status_of(&e), ExitStatus::Failure);
+        assert_eq!(format!("{e:#}"), "a; b");
         assert_eq!(status_of(&anyhow!("boom")), ExitStatus::Failure);
     }
 

@@ -22,7 +22,7 @@ pub mod wake;
 use cli::{Cli, Command};
 use cmd::Ctx;
 use engine::CopyConfig;
-use error::{ExitStatus, hint_of, is_stdout_gone, status_of};
+use error::{ExitStatus, Several, hint_of, is_stdout_gone, status_of};
 use signals::Signals;
 use term::{Printer, Verbosity};
 
@@ -54,6 +54,8 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match &cli.command {
         Command::Connect(args) => cmd::connect::run(&ctx, args),
         Command::Listen(args) => cmd::listen::run(&ctx, args),
+        Command::Mkfifo(args) => cmd::mkfifo::run(&ctx, args),
+        Command::Pipe(args) => cmd::pipe::run(&ctx, args),
     };
     match result {
         Ok(status) => status,
@@ -62,9 +64,19 @@ pub fn run(cli: Cli) -> ExitStatus {
                 return ExitStatus::Success;
             }
             let status = status_of(&err);
-            if !matches!(status, ExitStatus::Signal(_)) {
-                ctx.printer
-                    .error(format_args!("{err:#}"), hint_of(&err).as_deref());
+            if matches!(status, ExitStatus::Signal(_)) {
+                return status;
+            }
+            match err.downcast_ref::<Several>() {
+                Some(Several(errors)) => {
+                    for e in errors {
+                        ctx.printer
+                            .error(format_args!("{e:#}"), hint_of(e).as_deref());
+                    }
+                }
+                None => ctx
+                    .printer
+                    .error(format_args!("{err:#}"), hint_of(&err).as_deref()),
             }
             status
         }

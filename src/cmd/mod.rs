@@ -4,6 +4,8 @@
 
 pub mod connect;
 pub mod listen;
+pub mod mkfifo;
+pub mod pipe;
 
 use std::time::{Duration, Instant};
 

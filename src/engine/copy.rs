@@ -257,9 +257,14 @@ fn splice_direct<S: Source, D: Sink>(
     // an `exec` command) could not read what was already delivered; a request/answer
     // exchange would stall until more input came. It waits in poll instead, which also
     // tells how long each side held the data up (`pipe` reports where the data waited).
-    // SPLICE_F_NONBLOCK covers pipes and Unix sockets; TCP ignores it, so a TCP source is
-    // polled before each splice.
-    let guarded = dkind == FdKind::Pipe && matches!(skind, FdKind::Pipe | FdKind::Socket);
+    // The same holds between a pipe and a regular file or a character device (these always
+    // poll ready, so a wait is the pipe's). SPLICE_F_NONBLOCK covers pipes and Unix
+    // sockets; TCP ignores it, so a TCP source is polled before each splice. Into a
+    // socket, splice blocks on the socket (its own flags decide); that time counts as
+    // reading.
+    let pollable = |k: FdKind| matches!(k, FdKind::Pipe | FdKind::File | FdKind::CharDev);
+    let guarded =
+        (pollable(skind) && pollable(dkind)) || (skind == FdKind::Socket && dkind == FdKind::Pipe);
     let poll_first = guarded && skind == FdKind::Socket && !is_unix_socket(sfd);
     let flags = if guarded {
         SpliceFlags::MOVE | SpliceFlags::NONBLOCK
@@ -283,6 +288,9 @@ fn splice_direct<S: Source, D: Sink>(
             Err(Errno::INTR) => {}
             Err(Errno::AGAIN) if guarded => wait_for_pipes(sfd, dfd, t.meter),
             Err(Errno::INVAL) if t.total == 0 => return Ok(true),
+            // splice(2) checks the reader before noticing that an empty pipe has no writer
+            // left: that is EOF, with nothing lost.
+            Err(Errno::PIPE) if skind == FdKind::Pipe && drained(sfd) => return Ok(false),
             Err(e) => return Err(side_of(e, dfd)),
         }
     }
@@ -291,6 +299,18 @@ fn splice_direct<S: Source, D: Sink>(
 fn is_unix_socket(fd: BorrowedFd<'_>) -> bool {
     rustix::net::getsockname(fd)
         .is_ok_and(|a| a.address_family() == rustix::net::AddressFamily::UNIX)
+}
+
+/// True when a pipe is empty and has no writer left (poll says HUP without IN).
+fn drained(fd: BorrowedFd<'_>) -> bool {
+    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+    let now = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    poll(&mut p, Some(&now)).is_ok()
+        && p[0].revents().contains(PollFlags::HUP)
+        && !p[0].revents().contains(PollFlags::IN)
 }
 
 /// After a non-blocking splice into a pipe would block: waits for whichever side holds
@@ -521,6 +541,20 @@ mod tests {
         for (s, d, want) in rows {
             assert_eq!(plan(s, d), want, "{s:?} -> {d:?}");
         }
+    }
+
+    #[test]
+    fn eof_is_eof_even_when_the_destination_has_gone() {
+        // An empty pipe with no writer into a pipe with no reader: splice(2) says EPIPE,
+        // but nothing was lost.
+        let (r1, w1) = std::io::pipe().expect("pipe");
+        let (r2, w2) = std::io::pipe().expect("pipe");
+        drop((w1, r2));
+        let mut input = Input::new(OwnedFd::from(r1));
+        let mut output = Output::new(OwnedFd::from(w2), crate::transport::CloseHow::Close);
+        let meter = Meter::new(Instant::now());
+        let got = copy(&mut input, &mut output, &meter, &CopyConfig::default());
+        assert_eq!(got.expect("EOF, not a failure"), 0);
     }
 
     #[test]

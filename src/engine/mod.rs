@@ -1,7 +1,9 @@
-//! The shared copy engine: one metered direction ([`copy`]) and a two-way session between
-//! two connections ([`session`]). It never prints; callers report from the meters.
+//! The shared copy engine: one metered direction ([`copy`]), a two-way session between two
+//! connections ([`session`]) and a pipeline of stages joined by metered hops ([`pipeline`]).
+//! It never prints; callers report from the meters.
 
 pub mod copy;
+pub mod pipeline;
 pub mod session;
 
 pub use copy::{CopyConfig, CopyError, Sink, Source, copy};

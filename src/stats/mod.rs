@@ -1,7 +1,8 @@
-//! What was moved: live meters, and the records reported at exit.
+//! What was moved: live meters, the records reported at exit, and where a pipeline waited.
 
+pub mod bottleneck;
 mod meter;
 pub mod summary;
 
 pub use meter::Meter;
-pub use summary::{ConnRecord, Record, TotalRecord};
+pub use summary::{ConnRecord, HopRecord, PipeTotalRecord, Record, TotalRecord};

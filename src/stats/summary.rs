@@ -1,5 +1,5 @@
 //! The `--stats` records (SPEC §3): one `connection` record per connection, one `total` at
-//! exit (and `hop` records for `pipe`). Every format (human lines, JSON Lines) is rendered
+//! exit; `pipe` prints one `hop` record per hop, then its own `total`. Every format (human lines, JSON Lines) is rendered
 //! from these types; JSON keys are snake_case with their unit in the name.
 
 use std::time::{Duration, Instant};
@@ -142,10 +142,92 @@ impl TotalRecord {
     }
 }
 
+/// One hop of `pipe`: the bytes ipctool moved from one place to the next. Hop 0 is
+/// ipctool's stdin into the first stage, hop i is stage i-1 into stage i, the last hop is
+/// the last stage into ipctool's stdout (the plain meter has hop 0 only: stdin to stdout).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HopRecord {
+    /// Always `"hop"`.
+    pub kind: &'static str,
+    /// The hop number, from 0.
+    pub hop: u64,
+    /// Where the bytes came from: `stdin` or a stage's command.
+    pub from: String,
+    /// Where they went: a stage's command or `stdout`.
+    pub to: String,
+    /// Bytes delivered.
+    pub bytes: u64,
+    /// Bytes written towards `to` (equal to `bytes`: a hop delivers what it reads).
+    pub sent_bytes: u64,
+    /// Bytes read from `from` (equal to `bytes`).
+    pub received_bytes: u64,
+    /// From the start of the pipeline to the end of this hop (so far, for a live report).
+    pub duration_secs: f64,
+    pub bytes_per_sec: f64,
+    /// Time the hop waited for `from` to produce.
+    pub read_wait_secs: f64,
+    /// Time the hop waited for `to` to take what it had.
+    pub write_wait_secs: f64,
+    /// False when ipctool did not stand in this hop: a terminal on stdin or stdout is given
+    /// to the stage directly, so the counts are zero.
+    pub metered: bool,
+}
+
+impl HopRecord {
+    /// A record from a hop's counts.
+    pub fn new(
+        hop: u64,
+        (from, to): (String, String),
+        bytes: u64,
+        d: Duration,
+        (read_wait, write_wait): (Duration, Duration),
+    ) -> HopRecord {
+        HopRecord {
+            kind: "hop",
+            hop,
+            from,
+            to,
+            bytes,
+            sent_bytes: bytes,
+            received_bytes: bytes,
+            duration_secs: d.as_secs_f64(),
+            bytes_per_sec: per_sec(bytes, d),
+            read_wait_secs: read_wait.as_secs_f64(),
+            write_wait_secs: write_wait.as_secs_f64(),
+            metered: true,
+        }
+    }
+}
+
+/// `pipe`, at exit (or so far, for SIGUSR1). The pipeline is the endpoint: `sent_bytes` went
+/// into it from stdin (hop 0), `received_bytes` came out of it to stdout (the last hop).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PipeTotalRecord {
+    /// Always `"total"`.
+    pub kind: &'static str,
+    /// Number of stages (0 for the plain meter).
+    pub stages: u64,
+    pub sent_bytes: u64,
+    pub received_bytes: u64,
+    /// From start to exit.
+    pub duration_secs: f64,
+    pub sent_bytes_per_sec: f64,
+    pub received_bytes_per_sec: f64,
+    /// Where the data waited: a stage's command, `stdin` (its writer was the slowest) or
+    /// `stdout` (its reader was); absent when the waits do not tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<String>,
+    /// The bottleneck's stage number, when it is a stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bottleneck_stage: Option<u64>,
+}
+
 /// Any record.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum Record {
     Connection(ConnRecord),
     Total(TotalRecord),
+    Hop(HopRecord),
+    PipeTotal(PipeTotalRecord),
 }

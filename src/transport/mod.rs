@@ -9,6 +9,7 @@ mod local;
 pub mod mem;
 mod retry;
 pub mod sockfile;
+pub mod stage;
 mod stdio;
 mod tcp;
 mod unix_diag;

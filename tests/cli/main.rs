@@ -10,6 +10,8 @@ mod generated;
 mod halfclose;
 mod interop;
 mod listen;
+mod mkfifo;
+mod pipe;
 mod server;
 mod sockfile;
 mod stats;

@@ -179,6 +179,16 @@ impl Output {
         self
     }
 
+    #[track_caller]
+    pub fn stderr_is_empty(&self) -> &Self {
+        assert!(
+            self.stderr.is_empty(),
+            "stderr is not empty:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     /// Lines of stderr starting with `ipctool: error:`.
     pub fn error_lines(&self) -> Vec<&str> {
         self.stderr
@@ -246,7 +256,23 @@ impl Proc {
 
     /// Starts `cmd` as configured; collects stdout/stderr if they are piped.
     pub fn spawn_raw(mut cmd: Command) -> Proc {
+        Proc::adopt(cmd.spawn().expect("spawn"))
+    }
+
+    /// Starts `cmd` with piped stdio and hands its stdin and stdout to the caller, to stream
+    /// more than memory should hold; stderr is collected.
+    pub fn spawn_streaming(mut cmd: Command) -> (Proc, ChildStdin, std::process::ChildStdout) {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        (Proc::adopt(child), stdin, stdout)
+    }
+
+    /// Watches a started child: collects its stdout/stderr where they are piped.
+    fn adopt(mut child: Child) -> Proc {
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().map(|mut out| {
             std::thread::spawn(move || {
