@@ -7,7 +7,10 @@
 //! - a direction's destination hung up for good (a socket closed both ways, an `exec:` child
 //!   that exited, our stdout's reader gone): that direction is over even if its source never
 //!   ends, unless it holds bytes it has not delivered (its copy then fails: data was lost);
-//! - a copy failed, the idle timeout passed, or a stop was asked for.
+//! - the idle timeout passed, or a stop was asked for.
+//!
+//! A direction whose copy fails passes its half-close on like an EOF and the other
+//! direction runs to its end; the session then ends as failed.
 //!
 //! When it is over, both connections are torn down (sockets shut down both ways, children
 //! sent SIGTERM after a grace period) so that no thread stays blocked on them; a thread
@@ -343,11 +346,11 @@ impl Session {
                     Err(e) => DirEnd::Failed(e),
                 };
             }
-            if self.dirs.iter().any(|d| matches!(d.end, DirEnd::Failed(_))) {
-                return End::Failed;
-            }
+            // A failed direction has passed its half-close on like an EOF; the other one
+            // runs to its own end, so what still comes the other way is not cut off.
             if self.dirs.iter().all(|d| d.end.is_over()) {
-                return End::Complete;
+                let failed = self.dirs.iter().any(|d| matches!(d.end, DirEnd::Failed(_)));
+                return if failed { End::Failed } else { End::Complete };
             }
             if self.abort.load(Ordering::SeqCst) {
                 return End::Aborted;
@@ -472,13 +475,22 @@ fn shut(input: Option<Input>, output: Option<Output>) {
     }
 }
 
+/// One direction: the copy, then the half-close. A copy that fails still tells both ends
+/// this direction is over (the destination gets EOF, a socket source stops taking data),
+/// so the peer can finish the other direction.
 fn run_direction(
     input: &mut Input,
     output: &mut Output,
     meter: &Meter,
     cfg: &CopyConfig,
 ) -> Result<(), CopyError> {
-    copy(input, output, meter, cfg)?;
+    if let Err(e) = copy(input, output, meter, cfg) {
+        let _ = output.close_write();
+        if input.kind() == FdKind::Socket {
+            let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
+        }
+        return Err(e);
+    }
     output.close_write().map_err(CopyError::Write)
 }
 

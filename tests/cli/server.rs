@@ -154,26 +154,46 @@ fn zombies_of(parent: u32) -> usize {
 
 #[test]
 fn exec_child_sees_the_peer_credentials_and_a_clean_start() {
+    use std::io::BufRead;
     let env = Env::new();
-    let script = r#"echo "$IPCTOOL_PEER_PID $IPCTOOL_PEER_UID $IPCTOOL_PEER_GID"; ls /proc/$$/fd | tr '\n' ' '; echo; grep -E '^Sig(Ign|Blk)' /proc/$$/status"#;
+    // The command becomes `sleep`, whose descriptors and signal state are inspected from
+    // outside (a shell listing its own /proc entry shows what it opened for the listing).
+    let script =
+        r#"echo "$IPCTOOL_PEER_PID $IPCTOOL_PEER_UID $IPCTOOL_PEER_GID $$"; exec sleep 30"#;
     let mut server = env.spawn(["listen", "-v", "-e", script, "./s"]);
     server.close_stdin();
     server.wait_ready();
-    let mut c = UnixStream::connect(env.path("s")).expect("connect");
-    c.shutdown(Shutdown::Write).expect("shutdown");
-    let mut got = String::new();
-    c.read_to_string(&mut got).expect("read");
-    let lines: Vec<&str> = got.lines().collect();
-    let want = format!(
-        "{} {} {}",
-        std::process::id(),
-        rustix::process::geteuid().as_raw(),
-        rustix::process::getegid().as_raw()
-    );
-    assert_eq!(lines[0], want);
-    assert_eq!(lines[1].trim(), "0 1 2", "descriptors of the command");
-    assert_eq!(lines[2], "SigBlk:\t0000000000000000");
-    assert_eq!(lines[3], "SigIgn:\t0000000000000000");
+    let c = UnixStream::connect(env.path("s")).expect("connect");
+    c.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut line = String::new();
+    std::io::BufReader::new(&c)
+        .read_line(&mut line)
+        .expect("read");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let want = [
+        std::process::id().to_string(),
+        rustix::process::geteuid().as_raw().to_string(),
+        rustix::process::getegid().as_raw().to_string(),
+    ];
+    assert_eq!(fields[..3], want, "peer credentials in the environment");
+    let pid = fields[3];
+    // `exec` may not have happened yet when the line arrives: wait for `sleep`.
+    let deadline = Instant::now() + DEADLINE;
+    while std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default() != "sleep\n" {
+        assert!(Instant::now() < deadline, "the command never became sleep");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut fds: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("fd dir")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .collect();
+    fds.sort();
+    assert_eq!(fds, [0, 1, 2], "descriptors of the command");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(status.contains("SigBlk:\t0000000000000000"), "{status}");
+    assert!(status.contains("SigIgn:\t0000000000000000"), "{status}");
+    drop(c);
     server.finish().success();
 }
 
