@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Relay between two addresses, one connection to TO per client of FROM')
             [CompletionResult]::new('mkfifo', 'mkfifo', [CompletionResultType]::ParameterValue, 'Create FIFOs (named pipes), owner-only by default')
             [CompletionResult]::new('pipe', 'pipe', [CompletionResultType]::ParameterValue, 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -70,6 +71,33 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep accepting clients, concurrently, until a signal or --count')
             [CompletionResult]::new('--keep-open', '--keep-open', [CompletionResultType]::ParameterName, 'Keep accepting clients, concurrently, until a signal or --count')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
+            [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'ipctool;relay' {
+            [CompletionResult]::new('--intercept', '--intercept', [CompletionResultType]::ParameterName, 'Put the relay in front of the live socket at PATH (see above for how and the risks)')
+            [CompletionResult]::new('--dump', '--dump', [CompletionResultType]::ParameterName, 'Write the hex dump to FILE instead (created 0600; never through a symlink)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Retry reaching TO for each client for up to DURATION while nothing listens there')
+            [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Relay at most N clients at once; later ones wait their turn')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after relaying N clients')
+            [CompletionResult]::new('--allow-uid', '--allow-uid', [CompletionResultType]::ParameterName, 'Relay only peers with one of these user ids; others are refused and logged')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Mode of the socket file created for FROM (octal), exactly, whatever the umask')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at exit: bytes each way, duration, throughput')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection after this long with no traffic either way (e.g. 30s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Show every chunk on stderr as a hex dump: connection, direction, time, length, offset, hex and text')
+            [CompletionResult]::new('--hex', '--hex', [CompletionResultType]::ParameterName, 'Show every chunk on stderr as a hex dump: connection, direction, time, length, offset, hex and text')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
             [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
             [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
@@ -126,6 +154,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
         'ipctool;help' {
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Relay between two addresses, one connection to TO per client of FROM')
             [CompletionResult]::new('mkfifo', 'mkfifo', [CompletionResultType]::ParameterValue, 'Create FIFOs (named pipes), owner-only by default')
             [CompletionResult]::new('pipe', 'pipe', [CompletionResultType]::ParameterValue, 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -135,6 +164,9 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             break
         }
         'ipctool;help;listen' {
+            break
+        }
+        'ipctool;help;relay' {
             break
         }
         'ipctool;help;mkfifo' {

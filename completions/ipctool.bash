@@ -31,6 +31,9 @@ _ipctool() {
             ipctool,pipe)
                 cmd="ipctool__subcmd__pipe"
                 ;;
+            ipctool,relay)
+                cmd="ipctool__subcmd__relay"
+                ;;
             ipctool__subcmd__help,connect)
                 cmd="ipctool__subcmd__help__subcmd__connect"
                 ;;
@@ -46,6 +49,9 @@ _ipctool() {
             ipctool__subcmd__help,pipe)
                 cmd="ipctool__subcmd__help__subcmd__pipe"
                 ;;
+            ipctool__subcmd__help,relay)
+                cmd="ipctool__subcmd__help__subcmd__relay"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _ipctool() {
 
     case "${cmd}" in
         ipctool)
-            opts="-v -q -h -V --verbose --quiet --color --no-splice --help --version connect listen mkfifo pipe help"
+            opts="-v -q -h -V --verbose --quiet --color --no-splice --help --version connect listen relay mkfifo pipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,7 +107,7 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__help)
-            opts="connect listen mkfifo pipe help"
+            opts="connect listen relay mkfifo pipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +177,20 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__help__subcmd__pipe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__help__subcmd__relay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -289,6 +309,60 @@ _ipctool() {
                     ;;
                 --stats)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__relay)
+            opts="-x -v -q -h -V --intercept --hex --dump --wait --max-clients --count --allow-uid --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intercept)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-clients)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

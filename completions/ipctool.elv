@@ -30,6 +30,7 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand --version 'Print version'
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
             cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+            cand relay 'Relay between two addresses, one connection to TO per client of FROM'
             cand mkfifo 'Create FIFOs (named pipes), owner-only by default'
             cand pipe 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -65,6 +66,32 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand --color 'When to use colour on stderr and in tables'
             cand -k 'Keep accepting clients, concurrently, until a signal or --count'
             cand --keep-open 'Keep accepting clients, concurrently, until a signal or --count'
+            cand --progress 'Show live bytes and rate on stderr'
+            cand --send-only 'Only send stdin to the endpoint; shut the other direction at once'
+            cand --recv-only 'Only receive from the endpoint; shut the other direction at once'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'ipctool;relay'= {
+            cand --intercept 'Put the relay in front of the live socket at PATH (see above for how and the risks)'
+            cand --dump 'Write the hex dump to FILE instead (created 0600; never through a symlink)'
+            cand --wait 'Retry reaching TO for each client for up to DURATION while nothing listens there'
+            cand --max-clients 'Relay at most N clients at once; later ones wait their turn'
+            cand --count 'Exit after relaying N clients'
+            cand --allow-uid 'Relay only peers with one of these user ids; others are refused and logged'
+            cand --mode 'Mode of the socket file created for FROM (octal), exactly, whatever the umask'
+            cand --stats 'Print a summary on stderr at exit: bytes each way, duration, throughput'
+            cand --idle-timeout 'Close a connection after this long with no traffic either way (e.g. 30s)'
+            cand --color 'When to use colour on stderr and in tables'
+            cand -x 'Show every chunk on stderr as a hex dump: connection, direction, time, length, offset, hex and text'
+            cand --hex 'Show every chunk on stderr as a hex dump: connection, direction, time, length, offset, hex and text'
             cand --progress 'Show live bytes and rate on stderr'
             cand --send-only 'Only send stdin to the endpoint; shut the other direction at once'
             cand --recv-only 'Only receive from the endpoint; shut the other direction at once'
@@ -118,6 +145,7 @@ set edit:completion:arg-completer[ipctool] = {|@words|
         &'ipctool;help'= {
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
             cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+            cand relay 'Relay between two addresses, one connection to TO per client of FROM'
             cand mkfifo 'Create FIFOs (named pipes), owner-only by default'
             cand pipe 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -125,6 +153,8 @@ set edit:completion:arg-completer[ipctool] = {|@words|
         &'ipctool;help;connect'= {
         }
         &'ipctool;help;listen'= {
+        }
+        &'ipctool;help;relay'= {
         }
         &'ipctool;help;mkfifo'= {
         }

@@ -34,6 +34,7 @@ complete -c ipctool -n "__fish_ipctool_needs_command" -s h -l help -d 'Print hel
 complete -c ipctool -n "__fish_ipctool_needs_command" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "relay" -d 'Relay between two addresses, one connection to TO per client of FROM'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -73,6 +74,28 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s q -l quiet -d
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l intercept -d 'Put the relay in front of the live socket at PATH (see above for how and the risks)' -r -F
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l dump -d 'Write the hex dump to FILE instead (created 0600; never through a symlink)' -r -F
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l wait -d 'Retry reaching TO for each client for up to DURATION while nothing listens there' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l max-clients -d 'Relay at most N clients at once; later ones wait their turn' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l count -d 'Exit after relaying N clients' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l allow-uid -d 'Relay only peers with one of these user ids; others are refused and logged' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l mode -d 'Mode of the socket file created for FROM (octal), exactly, whatever the umask' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
+json\t'One JSON object per line (JSON Lines), for programs'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s x -l hex -d 'Show every chunk on stderr as a hex dump: connection, direction, time, length, offset, hex and text'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l progress -d 'Show live bytes and rate on stderr'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s m -l mode -d 'Mode of the FIFOs (octal), exactly, whatever the umask' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
 always\t'Always colour'
@@ -99,8 +122,9 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s q -l quiet -d '
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s V -l version -d 'Print version'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen mkfifo pipe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "relay" -d 'Relay between two addresses, one connection to TO per client of FROM'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

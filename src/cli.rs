@@ -73,6 +73,7 @@ pub struct GlobalArgs {
 pub enum Command {
     Connect(ConnectArgs),
     Listen(ListenArgs),
+    Relay(RelayArgs),
     Mkfifo(MkfifoArgs),
     Pipe(PipeArgs),
 }
@@ -341,6 +342,83 @@ EXAMPLES:
     ipctool pipe --stats -- 'head -c 100000000 /dev/urandom' 'gzip -1' 'gunzip' 'wc -c'
   The same counts as JSON Lines on stderr:
     ipctool pipe --stats=json -- 'seq 1000000' 'sort -r' 'wc -l'";
+
+/// Relay between two addresses, one connection to TO per client of FROM
+///
+/// Accepts clients on FROM (a socket path, @NAME or tcp:HOST:PORT; or reads `-` or a FIFO
+/// as one client) and for each opens its own connection to TO (any address, exec:CMD
+/// included). Both directions are copied with half-close passed on, concurrently for every
+/// client, until a signal or --count. A client whose TO cannot be reached is closed with
+/// the reason logged; a client or backend that dies takes only its own pair down; a slow
+/// side slows its pair (nothing is buffered beyond one chunk each way). Socket files,
+/// signals and cleanup are as for `listen`.
+///
+/// --intercept PATH puts the relay in front of a running server: its socket is moved aside
+/// to DIR/.NAME.ipctool-intercepted and the relay's socket takes its place in one atomic
+/// swap, so clients never find the path missing; clients of PATH then go through the relay
+/// (with --hex, you see their traffic). On exit (SIGINT and SIGTERM included) the swap is
+/// undone. The risks: while intercepted, a server that removes its socket file when it
+/// stops removes the relay's (ipctool then moves the original file back at exit); and if
+/// the relay is killed with SIGKILL, PATH is left dead until the next `relay --intercept
+/// PATH`, which repairs it first (or `mv DIR/.NAME.ipctool-intercepted PATH` by hand).
+#[derive(Debug, Args)]
+#[command(after_long_help = RELAY_EXAMPLES)]
+pub struct RelayArgs {
+    /// Where clients come from: a socket path, @NAME, tcp:HOST:PORT, - or fifo:PATH
+    #[arg(value_name = "FROM", value_parser = parse_address, required_unless_present = "intercept")]
+    pub from: Option<Address>,
+
+    /// Where each client is relayed to: any address
+    #[arg(value_name = "TO", value_parser = parse_address, required_unless_present = "intercept")]
+    pub to: Option<Address>,
+
+    /// Put the relay in front of the live socket at PATH (see above for how and the risks)
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["from", "to"])]
+    pub intercept: Option<std::path::PathBuf>,
+
+    /// Show every chunk on stderr as a hex dump: connection, direction, time, length,
+    /// offset, hex and text
+    #[arg(short = 'x', long)]
+    pub hex: bool,
+
+    /// Write the hex dump to FILE instead (created 0600; never through a symlink)
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<std::path::PathBuf>,
+
+    /// Retry reaching TO for each client for up to DURATION while nothing listens there
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
+    pub wait: Option<Duration>,
+
+    /// Relay at most N clients at once; later ones wait their turn
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients: Option<u32>,
+
+    /// Exit after relaying N clients
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Relay only peers with one of these user ids; others are refused and logged
+    #[arg(long, value_name = "UID[,UID...]", value_delimiter = ',')]
+    pub allow_uid: Option<Vec<u32>>,
+
+    /// Mode of the socket file created for FROM (octal), exactly, whatever the umask
+    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, default_value = "0600")]
+    pub mode: u32,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+const RELAY_EXAMPLES: &str = "\
+EXAMPLES:
+  Watch what a program says to its server: point it at /tmp/spy.sock instead
+    ipctool relay -x /tmp/spy.sock /var/run/docker.sock
+  Put a relay in front of a running server, in place, and dump its traffic to a file:
+    ipctool relay --intercept /tmp/app.sock --dump /tmp/app.hex
+  Bridge a local socket to TCP (and on across machines with ssh or any TCP tool):
+    ipctool relay -v tcp:127.0.0.1:9000 /tmp/app.sock
+  A command per client behind a socket, with per-connection stats:
+    ipctool relay --stats /tmp/upper.sock exec:'tr a-z A-Z'";
 
 /// Parses an address for clap: the message is the reason; clap quotes the input.
 pub fn parse_address(s: &str) -> Result<Address, String> {

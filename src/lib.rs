@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match &cli.command {
         Command::Connect(args) => cmd::connect::run(&ctx, args),
         Command::Listen(args) => cmd::listen::run(&ctx, args),
+        Command::Relay(args) => cmd::relay::run(&ctx, args),
         Command::Mkfifo(args) => cmd::mkfifo::run(&ctx, args),
         Command::Pipe(args) => cmd::pipe::run(&ctx, args),
     };

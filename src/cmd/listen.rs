@@ -96,6 +96,7 @@ impl ListenConfig {
                     _ => None,
                 },
                 stats: transfer.stats,
+                ready_note: String::new(),
             },
             mode,
             transfer,
@@ -114,9 +115,11 @@ pub fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitStatus> {
             "warning: {shown} has no file permissions: any local user can connect; limit it with --allow-uid"
         ));
     }
-    ctx.printer.event(format_args!("listening on {shown}"));
     let handler: Arc<dyn Handler> = match &cfg.mode {
-        Mode::Single | Mode::FifoStream => return single(ctx, &cfg, listener, started),
+        Mode::Single | Mode::FifoStream => {
+            ctx.printer.event(format_args!("listening on {shown}"));
+            return single(ctx, &cfg, listener, started);
+        }
         Mode::Exec(cmd) => Arc::new(ExecHandler {
             command: cmd.clone(),
             session: cfg.transfer.session.clone(),

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod listen;
 pub mod mkfifo;
 pub mod pipe;
+pub mod relay;
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,7 @@ impl Transfer {
                 idle_timeout: args.idle_timeout,
                 send: !args.recv_only,
                 recv: !args.send_only,
+                tap: None,
             },
         }
     }

@@ -5,6 +5,8 @@
 pub mod copy;
 pub mod pipeline;
 pub mod session;
+pub mod tap;
 
 pub use copy::{CopyConfig, CopyError, Sink, Source, copy};
 pub use session::{Dir, DirEnd, End, Outcome, Session, SessionConfig, SessionHandle};
+pub use tap::Tap;

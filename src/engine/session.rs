@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use super::copy::{CopyConfig, CopyError, copy};
+use super::tap::{Tap, Tapped};
 use crate::signals::Signals;
 use crate::stats::Meter;
 use crate::transport::{Aborter, CloseHow, Conn, ExecChild, FdKind, Input, Output, PeerCreds};
@@ -40,6 +41,8 @@ pub struct SessionConfig {
     pub send: bool,
     /// Run the recv direction (remote → local); otherwise shut it at once.
     pub recv: bool,
+    /// Shown every chunk, both ways (`relay --hex`).
+    pub tap: Option<Arc<dyn Tap>>,
 }
 
 impl Default for SessionConfig {
@@ -49,6 +52,7 @@ impl Default for SessionConfig {
             idle_timeout: None,
             send: true,
             recv: true,
+            tap: None,
         }
     }
 }
@@ -245,13 +249,21 @@ impl Session {
                 Dir::Recv => Arc::clone(&received),
             };
             let copy_cfg = cfg.copy.clone();
+            let tap = cfg.tap.clone();
             let (tx, wake) = (tx.clone(), waker.sender()?);
             std::thread::Builder::new()
                 .name(format!("{dir:?}").to_lowercase())
                 .stack_size(256 << 10)
                 .spawn(move || {
                     let mut input: Input = input;
-                    let result = run_direction(&mut input, &mut output, &meter, &copy_cfg);
+                    let result = run_direction(
+                        &mut input,
+                        &mut output,
+                        &meter,
+                        &copy_cfg,
+                        tap.as_deref(),
+                        dir,
+                    );
                     meter.finish(Instant::now());
                     drop(input);
                     drop(output);
@@ -483,8 +495,22 @@ fn run_direction(
     output: &mut Output,
     meter: &Meter,
     cfg: &CopyConfig,
+    tap: Option<&dyn Tap>,
+    dir: Dir,
 ) -> Result<(), CopyError> {
-    if let Err(e) = copy(input, output, meter, cfg) {
+    let copied = match tap {
+        Some(tap) => {
+            let mut tapped = Tapped {
+                inner: &mut *input,
+                tap,
+                dir,
+                offset: 0,
+            };
+            copy(&mut tapped, output, meter, cfg)
+        }
+        None => copy(input, output, meter, cfg),
+    };
+    if let Err(e) = copied {
         let _ = output.close_write();
         if input.kind() == FdKind::Socket {
             let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);

@@ -1,5 +1,6 @@
 //! Rendering reports: `--stats` records as human lines or JSON Lines, and live progress.
 
+pub mod hexdump;
 mod human;
 pub mod outcome;
 pub mod progress;

@@ -182,3 +182,44 @@ impl Handler for BroadcastHandler {
         self.stdout.is_gone()
     }
 }
+
+/// `relay`: each client gets its own connection to TO, joined to it by a session.
+pub struct RelayHandler {
+    pub to: crate::addr::Address,
+    pub dial: transport::DialOpts,
+    pub signals: crate::signals::Signals,
+    pub printer: crate::term::Printer,
+    pub session: SessionConfig,
+    /// `--hex`/`--dump`: every chunk of every connection.
+    pub dump: Option<Arc<crate::report::hexdump::HexDump>>,
+}
+
+impl Handler for RelayHandler {
+    fn serve(&self, conn: Conn, slot: &Slot) -> ConnRecord {
+        let to = crate::term::escape(&self.to.to_string());
+        let backend = match transport::dial(&self.to, &self.dial, &self.signals) {
+            Ok(b) => b,
+            Err(e) => {
+                // This client only: the relay keeps serving the others.
+                conn.aborter().abort();
+                let mut rec = slot.record("failed");
+                rec.error = Some(format!("{e:#}"));
+                return rec;
+            }
+        };
+        let peer = if backend.peer.is_known() {
+            format!(" (peer {})", backend.peer)
+        } else {
+            String::new()
+        };
+        self.printer.event(format_args!(
+            "connection {}: connected to {to}{peer}",
+            slot.id
+        ));
+        let mut cfg = self.session.clone();
+        if let Some(dump) = &self.dump {
+            cfg.tap = Some(Arc::new(dump.tap(slot.id)));
+        }
+        run_session(backend, conn, slot, cfg, &to)
+    }
+}

@@ -43,6 +43,8 @@ pub struct ServeConfig {
     /// Stop a connection after this long without traffic.
     pub idle_timeout: Option<Duration>,
     pub stats: Option<StatsFormat>,
+    /// Said after "listening on ADDR" in the `-v` readiness line (", relaying to TO").
+    pub ready_note: String,
 }
 
 /// Serves one accepted connection to its end.
@@ -76,6 +78,9 @@ pub fn serve(
     let shown = escape(&addr.to_string());
     let waker = Waker::new()?;
     let _signals = ctx.signals.wake_on_signal(&waker)?;
+    // Ready: everything the loop needs exists; a client may come now.
+    ctx.printer
+        .event(format_args!("listening on {shown}{}", cfg.ready_note));
     let (done_tx, done_rx) = channel::<(u64, ConnRecord)>();
     let stats = StatsOut::new(cfg.stats, &ctx.printer);
     let mut listener = Some(listener);

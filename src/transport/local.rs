@@ -43,6 +43,15 @@ impl LocalListener {
         })
     }
 
+    /// A listener whose socket file someone else looks after (`--intercept`).
+    pub fn from_parts(listener: Listener, address: Address) -> LocalListener {
+        LocalListener {
+            listener,
+            address,
+            _file: None,
+        }
+    }
+
     /// Closes the listening socket, keeping the socket file's guard.
     pub fn into_file(self) -> Option<OwnedPath> {
         self._file

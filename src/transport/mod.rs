@@ -5,6 +5,7 @@
 mod exec;
 mod fifo;
 mod half;
+pub mod intercept;
 mod local;
 pub mod mem;
 mod retry;

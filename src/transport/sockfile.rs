@@ -45,9 +45,16 @@ impl OwnedPath {
         &self.path
     }
 
+    /// Gives up the file: it will not be removed on drop.
+    pub fn forget(&mut self) {
+        self.path = PathBuf::new();
+    }
+
     /// True while the path still holds the file we created.
     pub fn is_ours(&self) -> bool {
-        fs::symlink_metadata(&self.path).is_ok_and(|m| m.dev() == self.dev && m.ino() == self.ino)
+        !self.path.as_os_str().is_empty()
+            && fs::symlink_metadata(&self.path)
+                .is_ok_and(|m| m.dev() == self.dev && m.ino() == self.ino)
     }
 }
 

@@ -12,6 +12,7 @@ mod interop;
 mod listen;
 mod mkfifo;
 mod pipe;
+mod relay;
 mod server;
 mod sockfile;
 mod stats;

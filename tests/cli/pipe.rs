@@ -291,7 +291,7 @@ fn sigint_reaches_the_stages_and_exits_130() {
     let env = Env::new();
     // `sh` waits for `sleep`: the signal must reach `sleep` too, not only the shell.
     let (p, pid) = spawn_detached(&env, &["echo armed >&2; sleep 30; echo not reached", "cat"]);
-    p.wait_for("armed");
+    p.wait_for("\narmed\n");
     p.signal(libc::SIGINT);
     let out = p.finish();
     out.assert_code(130).stdout_is(b"");
@@ -313,7 +313,7 @@ fn a_stage_that_ignores_sigint_is_killed() {
     let env = Env::new();
     // The signal must come after the trap is set, or the shell dies of it first.
     let (p, pid) = spawn_detached(&env, &["trap '' INT; echo armed >&2; sleep 20", "cat"]);
-    p.wait_for("armed");
+    p.wait_for("\narmed\n");
     p.signal(libc::SIGINT);
     p.finish()
         .assert_code(130)
