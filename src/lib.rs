@@ -5,6 +5,7 @@
 //! `ipctool: error:` line and its exit status.
 
 pub mod addr;
+pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod engine;
@@ -53,6 +54,8 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match &cli.command {
         Command::Connect(args) => cmd::connect::run(&ctx, args),
         Command::Listen(args) => cmd::listen::run(&ctx, args),
+        Command::Bench(args) => cmd::bench::run(&ctx, args),
+        Command::BenchPeer(args) => cmd::bench_peer::run(&ctx, args),
     };
     match result {
         Ok(status) => status,

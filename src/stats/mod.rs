@@ -1,5 +1,7 @@
-//! What was moved: live meters, and the records reported at exit.
+//! What was moved: live meters, the records reported at exit, and benchmark results.
 
+pub mod bench;
+pub mod latency;
 mod meter;
 pub mod summary;
 
