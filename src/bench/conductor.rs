@@ -57,6 +57,18 @@ impl Phase {
     }
 }
 
+/// How the phases of a case ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Every measuring thread finished.
+    Finished,
+    /// A stop signal came (the kill list was fired).
+    Signal(i32),
+    /// The window closed but a thread was still blocked after the grace period (the kill
+    /// list was fired to unblock it): the other side stopped reading or answering.
+    Overran,
+}
+
 /// Runs the phases of one case.
 #[derive(Debug)]
 pub struct Conductor {
@@ -97,34 +109,41 @@ impl Conductor {
     }
 
     /// Moves the phase along (`warmup`, then the window of `length`) until `workers`
-    /// finishers have been dropped. Returns the stop signal, if one came.
+    /// finishers have been dropped. A timed window that closed more than `grace` ago with
+    /// a thread still out fires the kill list.
     pub fn run(
         &self,
         workers: usize,
         warmup: Duration,
         length: Length,
+        grace: Duration,
         signals: &Signals,
         kills: &KillList,
-    ) -> io::Result<Option<i32>> {
+    ) -> io::Result<Ended> {
         let _reg = signals.wake_on_signal(&self.waker)?;
         let measure_at = Instant::now() + warmup;
         let done_at = match length {
             Length::Time(d) => Some(measure_at + d),
             Length::Count(_) => None,
         };
-        let mut stopped = None;
+        let give_up_at = done_at.map(|d| d + grace);
+        let mut ended = Ended::Finished;
         loop {
-            if stopped.is_none()
+            if ended == Ended::Finished
                 && let Some(sig) = signals.stop_requested()
             {
                 self.phase.set(Step::Abort);
                 kills.fire();
-                stopped = Some(sig);
+                ended = Ended::Signal(sig);
             }
             if self.finished.load(Ordering::SeqCst) >= workers {
-                return Ok(stopped);
+                return Ok(ended);
             }
             let now = Instant::now();
+            if ended == Ended::Finished && give_up_at.is_some_and(|t| now >= t) {
+                kills.fire();
+                ended = Ended::Overran;
+            }
             let step = self.phase.get();
             if step == Step::Warmup && now >= measure_at {
                 self.phase.set(Step::Measure);
@@ -132,10 +151,11 @@ impl Conductor {
             if self.phase.get() == Step::Measure && done_at.is_some_and(|d| now >= d) {
                 self.phase.set(Step::Done);
             }
-            let next = match self.phase.get() {
-                Step::Warmup => Some(measure_at),
-                Step::Measure => done_at,
-                Step::Done | Step::Abort => None,
+            let next = match (self.phase.get(), ended) {
+                (Step::Warmup, _) => Some(measure_at),
+                (Step::Measure, _) => done_at,
+                (Step::Done, Ended::Finished) => give_up_at,
+                _ => None,
             };
             let timeout = next.map(|t| {
                 let left = t.saturating_duration_since(now);
@@ -172,7 +192,9 @@ mod tests {
                 std::thread::yield_now();
             }
             drop(f);
-            seen.push(Step::Done);
+            if seen.last() != Some(&Step::Done) {
+                seen.push(Step::Done);
+            }
             seen
         });
         let t0 = Instant::now();
@@ -181,12 +203,13 @@ mod tests {
                 1,
                 Duration::from_millis(5),
                 Length::Time(Duration::from_millis(5)),
+                Duration::from_secs(30),
                 &Signals::inert(),
                 &KillList::new(),
             )
             .expect("run");
         assert!(t0.elapsed() >= Duration::from_millis(10));
-        assert_eq!(stopped, None);
+        assert_eq!(stopped, Ended::Finished);
         let seen = seen.join().expect("thread");
         // A busy machine may hide the measure step from the spinning thread; the order holds.
         assert_eq!(seen.first(), Some(&Step::Warmup));
@@ -195,5 +218,48 @@ mod tests {
             seen.windows(2).all(|w| (w[0] as u8) < (w[1] as u8)),
             "{seen:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod overrun_tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_stuck_after_the_window_fires_the_kill_list() {
+        let c = Conductor::new().expect("conductor");
+        let kills = KillList::new();
+        let (r, w) = std::io::pipe().expect("pipe");
+        let mut input = crate::transport::Input::new(std::os::fd::OwnedFd::from(r));
+        let aborter_pipe = w;
+        // A reader blocked on a pipe nobody writes: only the kill list can free it, here by
+        // a process-less aborter standing in for the peer (closing the writer).
+        let fin = c.finisher().expect("finisher");
+        let stuck = std::thread::spawn(move || {
+            let _fin = fin;
+            input.read(&mut [0u8; 8])
+        });
+        let watcher = {
+            let kills = kills.clone();
+            std::thread::spawn(move || {
+                while !kills.fired() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                drop(aborter_pipe);
+            })
+        };
+        let ended = c
+            .run(
+                1,
+                Duration::ZERO,
+                Length::Time(Duration::from_millis(5)),
+                Duration::from_millis(20),
+                &Signals::inert(),
+                &kills,
+            )
+            .expect("run");
+        assert_eq!(ended, Ended::Overran);
+        assert_eq!(stuck.join().expect("thread").expect("EOF"), 0);
+        watcher.join().expect("watcher");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::conductor::Conductor;
+use super::conductor::{Conductor, Ended};
 use super::kill::KillList;
 use super::loops::{self, Measured, RoundTrip};
 use super::outcome::{Outcome, Subject, result};
@@ -20,7 +20,8 @@ use crate::signals::Signals;
 use crate::term::Printer;
 use crate::transport::Conn;
 
-/// How long a peer may take to end after its connection closed.
+/// How long a peer may take to end after its connection closed, and a measuring thread to
+/// finish after the window closed.
 const PEER_GRACE: Duration = Duration::from_secs(5);
 
 /// What every case runs with.
@@ -111,6 +112,7 @@ fn run(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outcome> {
             handles.len(),
             case.warmup,
             case.length,
+            PEER_GRACE,
             env.signals,
             env.kills,
         );
@@ -123,8 +125,15 @@ fn run(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outcome> {
             .collect();
         (stopped, measured)
     });
-    if let Some(sig) = stopped.context("cannot run the benchmark clock")? {
-        return Ok(Outcome::Interrupted(sig));
+    match stopped.context("cannot run the benchmark clock")? {
+        Ended::Finished => {}
+        Ended::Signal(sig) => return Ok(Outcome::Interrupted(sig)),
+        Ended::Overran => {
+            return Err(anyhow!(
+                "the benchmark peer stopped responding ({} s after the measurement)",
+                PEER_GRACE.as_secs()
+            ));
+        }
     }
     let mut done = Vec::with_capacity(pairs.len());
     for (i, (pair, m)) in pairs.into_iter().zip(measured).enumerate() {

@@ -250,7 +250,7 @@ pub fn ping(
                     return Err(closed_early());
                 }
             }
-            RoundTrip::Interleaved => round_trip_interleaved(input, out, &msg, &mut answer)?,
+            RoundTrip::Interleaved => round_trip_interleaved(input, out, &msg, &mut answer, None)?,
         }
         let t1 = Instant::now();
         let step = phase.get();
@@ -273,15 +273,46 @@ pub fn ping(
     }
 }
 
-/// One round trip with writing and reading interleaved by `poll`.
+/// One untimed round trip that gives up after `within`: does the other side answer at
+/// all? (A server that never sends back what it receives would make `ping` wait forever.)
+pub fn probe(input: &mut Input, out: &mut Output, size: usize, within: Duration) -> io::Result<()> {
+    let ofd = out.fd().ok_or_else(|| no_half("writable"))?;
+    let flags = (
+        rustix::fs::fcntl_getfl(input.fd())?,
+        rustix::fs::fcntl_getfl(ofd)?,
+    );
+    set_nonblocking(input.fd())?;
+    set_nonblocking(ofd)?;
+    let deadline = Instant::now() + within;
+    let res = round_trip_interleaved(input, out, &buffer(size), &mut buffer(size), Some(deadline));
+    rustix::fs::fcntl_setfl(input.fd(), flags.0)?;
+    if let Some(ofd) = out.fd() {
+        rustix::fs::fcntl_setfl(ofd, flags.1)?;
+    }
+    res
+}
+
+/// One round trip with writing and reading interleaved by `poll`; `TimedOut` after
+/// `deadline`.
 fn round_trip_interleaved(
     input: &mut Input,
     out: &mut Output,
     msg: &[u8],
     answer: &mut [u8],
+    deadline: Option<Instant>,
 ) -> io::Result<()> {
     let (mut sent, mut got) = (0, 0);
     while got < answer.len() {
+        let timeout = match deadline {
+            None => None,
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(
+                    rustix::event::Timespec::try_from(left)
+                        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+                ),
+                _ => return Err(io::ErrorKind::TimedOut.into()),
+            },
+        };
         let writing = sent < msg.len();
         let (readable, writable) = {
             let ofd = out.fd().ok_or_else(|| no_half("writable"))?;
@@ -291,7 +322,7 @@ fn round_trip_interleaved(
                 PollFd::new(&ofd, PollFlags::OUT),
             ];
             let used = if writing { 2 } else { 1 };
-            match poll(&mut fds[..used], None) {
+            match poll(&mut fds[..used], timeout.as_ref()) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -421,6 +452,35 @@ mod tests {
         assert_eq!(m.messages, 3);
         drop(a_out);
         cat.join().expect("cat").expect("cat ends at EOF");
+    }
+
+    #[test]
+    fn probe_times_out_against_a_silent_peer_and_passes_an_echo() {
+        let (mut a_in, b_out) = pipe();
+        let (b_in, mut a_out) = pipe();
+        let err = probe(&mut a_in, &mut a_out, 64, Duration::from_millis(30)).expect_err("silent");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        drop((b_out, b_in));
+        let (mut a_in, mut b_out) = pipe();
+        let (mut b_in, mut a_out) = pipe();
+        let echoer = std::thread::spawn(move || echo(&mut b_in, &mut b_out, &mut buffer(64)));
+        probe(&mut a_in, &mut a_out, 64, Duration::from_secs(30)).expect("an echo answers");
+        // Blocking again afterwards: a sequential round trip still works.
+        let phase = Phase::default();
+        phase.set(Step::Measure);
+        let m = ping(
+            &mut a_in,
+            &mut a_out,
+            RoundTrip::Sequential,
+            64,
+            &phase,
+            Some(2),
+        )
+        .expect("ping")
+        .expect("not aborted");
+        assert_eq!(m.messages, 2);
+        drop(a_out);
+        echoer.join().expect("echo").expect("EOF");
     }
 
     #[test]

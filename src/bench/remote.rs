@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::conductor::{Conductor, Phase};
+use super::conductor::{Conductor, Ended, Phase};
 use super::local::{Env, label};
 use super::loops::{self, Measured, RoundTrip};
 use super::outcome::{Outcome, Subject, result};
 use super::placement;
 use super::{Case, Length, Mode};
 use crate::addr::Address;
-use crate::error::Interrupted;
+use crate::error::{HintExt, Interrupted, hint_of, hinted};
 use crate::stats::bench::CpuPair;
 use crate::transport::{self, Conn, DialOpts};
 
@@ -27,6 +27,11 @@ const SEQUENTIAL_MAX: usize = 16 << 10;
 /// How long a server may take to close after our half-close, once a throughput window is
 /// over, before its connection is shut down.
 const DRAIN_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a server may stay silent: for the first answer, and after the window closes.
+const SILENCE: Duration = Duration::from_secs(5);
+
+const ECHO_HINT: &str = "bench --connect needs a server that reads everything and sends it back, e.g. socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat";
 
 /// The transport name recorded for a `--connect` address.
 pub fn kind(addr: &Address) -> &'static str {
@@ -70,15 +75,42 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
     };
     let mut clients = Clients::default();
     for _ in 0..case.clients {
-        let conn = transport::dial(addr, &DialOpts::default(), env.signals)?;
+        let conn = transport::dial(addr, &DialOpts::default(), env.signals).map_err(|e| {
+            // The dial's own hint is about `connect --wait`, which bench does not have.
+            if hint_of(&e).is_some_and(|h| h.contains("--wait")) {
+                hinted(e, "start the server first: bench --connect measures a server that is already listening")
+            } else {
+                e
+            }
+        })?;
         env.kills.add_aborter(conn.aborter());
         if let Some(child) = &conn.child {
             env.kills.add_pid(child.pid());
         }
-        if how == RoundTrip::Interleaved {
-            set_nonblocking(&conn).with_context(|| format!("cannot set up {addr}"))?;
-        }
         clients.0.push((conn, env.kills.clone()));
+        let conn = &mut clients.0.last_mut().expect("just pushed").0;
+        if case.mode == Mode::Latency {
+            let (input, output) = loops::halves(conn.input.as_mut(), conn.output.as_mut())?;
+            match loops::probe(input, output, case.size, SILENCE) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    return Err(anyhow!(
+                        "{addr} sent nothing back within {} s of a {}-byte message",
+                        SILENCE.as_secs(),
+                        case.size
+                    ))
+                    .hint(ECHO_HINT);
+                }
+                Err(e) => {
+                    return Err(
+                        anyhow!(e).context(format!("the first round trip to {addr} failed"))
+                    );
+                }
+            }
+        }
+        if how == RoundTrip::Interleaved {
+            set_nonblocking(conn).with_context(|| format!("cannot set up {addr}"))?;
+        }
     }
     let conductor = Conductor::new().context("cannot set up the benchmark clock")?;
     let finishers = (0..case.clients)
@@ -111,6 +143,7 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
             handles.len(),
             case.warmup,
             case.length,
+            SILENCE,
             env.signals,
             env.kills,
         );
@@ -125,8 +158,16 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
     });
     drop(clients);
     env.kills.clear_aborters();
-    if let Some(sig) = stopped.context("cannot run the benchmark clock")? {
-        return Ok(Outcome::Interrupted(sig));
+    match stopped.context("cannot run the benchmark clock")? {
+        Ended::Finished => {}
+        Ended::Signal(sig) => return Ok(Outcome::Interrupted(sig)),
+        Ended::Overran => {
+            return Err(anyhow!(
+                "{addr} stopped reading or answering: a client was still waiting {} s after the measurement",
+                SILENCE.as_secs()
+            ))
+            .hint(ECHO_HINT);
+        }
     }
     let mut done = Vec::with_capacity(measured.len());
     for (i, m) in measured.into_iter().enumerate() {

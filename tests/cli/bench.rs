@@ -430,3 +430,47 @@ fn sigint_during_a_run_exits_130_and_leaves_nothing() {
         assert_gone(&peer_pids(&out.stderr), &tmp);
     }
 }
+
+#[test]
+fn readme_tour_latency_table_at_two_sizes_pinned() {
+    // The README's `ipctool bench --mode latency --size 64,4KiB --pin same`, made short.
+    let env = Env::new();
+    let out = env.run(
+        [
+            "bench", "--mode", "latency", "--size", "64,4KiB", "--pin", "same", "--count", "200",
+        ],
+        b"",
+    );
+    out.success();
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(!text.contains("Throughput"), "{text}");
+    assert!(text.starts_with("Round-trip latency"), "{text}");
+    let header = text.lines().nth(1).expect("header");
+    for column in [
+        "transport",
+        "min µs",
+        "p50 µs",
+        "p99.9 µs",
+        "max µs",
+        "mean µs",
+        "pin",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains(" same ")).collect();
+    assert_eq!(rows.len(), 10, "five transports at two sizes:\n{text}");
+    for t in ["unix", "abstract", "fifo", "pipe", "tcp"] {
+        for size in ["64 B", "4 KiB"] {
+            assert!(
+                rows.iter().any(|r| r.starts_with(t) && r.contains(size)),
+                "no {t} row at {size}:\n{text}"
+            );
+        }
+    }
+    assert!(text.contains("placement: the pin column"), "{text}");
+    assert!(text.contains("round trip p50"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}

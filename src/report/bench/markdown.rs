@@ -70,8 +70,8 @@ mod tests {
 
 | transport | size | MiB/s | msgs/s | pairs | pin |
 |---|---:|---:|---:|---:|---|
-| unix | 64.0 KiB | 2048.0 | 32768 | 1 | none |
-| tcp | 64.0 KiB | 1024.0 | 16384 | 1 | none |
+| unix | 64 KiB | 2048.0 | 32768 | 1 | none |
+| tcp | 64 KiB | 1024.0 | 16384 | 1 | none |
 
 **Round-trip latency (ping-pong)**
 

@@ -46,9 +46,16 @@ pub(crate) mod cells {
     use crate::stats::bench::BenchResult;
     use crate::units::format_bytes;
 
-    /// `64 B`, `64.0 KiB`, `1.00 MiB`.
+    /// `64 B`, `64 KiB`, `1 MiB`: exact where the size is a whole number of a binary unit
+    /// (as sizes are given), else rounded (`1.50 KiB`).
     pub fn size(r: &BenchResult) -> String {
-        format_bytes(r.size_bytes)
+        let n = r.size_bytes;
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+            if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+                return format!("{} {unit}", n >> shift);
+            }
+        }
+        format_bytes(n)
     }
 
     /// `none`, `same 0/0`, `spread 0/1 1/0`.
@@ -81,6 +88,26 @@ pub(crate) mod cells {
             Some(a) => a.clone(),
             None => r.transport.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::throughput;
+
+    #[test]
+    fn sizes_are_exact_when_whole() {
+        let size = |n: u64| {
+            let mut r = throughput("unix", 1.0);
+            r.size_bytes = n;
+            super::cells::size(&r)
+        };
+        assert_eq!(size(64), "64 B");
+        assert_eq!(size(1000), "1000 B");
+        assert_eq!(size(4096), "4 KiB");
+        assert_eq!(size(1536), "1.50 KiB");
+        assert_eq!(size(1 << 20), "1 MiB");
+        assert_eq!(size(3 << 30), "3 GiB");
     }
 }
 

@@ -263,9 +263,9 @@ mod tests {
         );
         let want = "\
 Throughput (one-way stream)
-transport      size   MiB/s  msgs/s  pairs  pin
-unix       64.0 KiB  2048.0   32768      1  none
-tcp        64.0 KiB  1024.0   16384      1  none
+transport    size   MiB/s  msgs/s  pairs  pin
+unix       64 KiB  2048.0   32768      1  none
+tcp        64 KiB  1024.0   16384      1  none
 
 Round-trip latency (ping-pong)
 transport  size  min µs  p50 µs  p90 µs  p99 µs  p99.9 µs  max µs  mean µs  round trips  pairs  pin
