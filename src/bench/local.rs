@@ -9,10 +9,11 @@ use anyhow::{Context, Result, anyhow};
 
 use super::conductor::{Conductor, Ended};
 use super::kill::KillList;
-use super::loops::{self, Measured, RoundTrip};
+use super::loops::{self, Measured};
 use super::outcome::{Outcome, Subject, result};
 use super::placement;
 use super::rig::{self, Pair, Wiring};
+use super::roundtrip::{self, RoundTrip};
 use super::tempdir::PrivateDir;
 use super::{Case, Length, Mode, Transport};
 use crate::error::Interrupted;
@@ -187,7 +188,7 @@ fn measure(
         }
         Mode::Latency => {
             let (input, output) = loops::halves(conn.input.as_mut(), conn.output.as_mut())?;
-            loops::ping(input, output, RoundTrip::Sequential, size, phase, count)
+            roundtrip::ping(input, output, RoundTrip::Sequential, size, phase, count)
         }
     }
 }

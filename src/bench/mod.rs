@@ -12,6 +12,7 @@ pub mod peer;
 pub mod placement;
 pub mod remote;
 pub mod rig;
+pub mod roundtrip;
 pub mod tempdir;
 
 use std::fmt;

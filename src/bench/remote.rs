@@ -10,10 +10,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use super::conductor::{Conductor, Ended, Phase};
+use super::kill::KillList;
 use super::local::{Env, label};
-use super::loops::{self, Measured, RoundTrip};
+use super::loops::{self, Measured};
 use super::outcome::{Outcome, Subject, result};
 use super::placement;
+use super::roundtrip::{self, RoundTrip};
 use super::{Case, Length, Mode};
 use crate::addr::Address;
 use crate::error::{HintExt, Interrupted, hint_of, hinted};
@@ -73,40 +75,14 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
     } else {
         RoundTrip::Sequential
     };
-    let mut clients = Clients::default();
+    let mut clients = Clients {
+        conns: Vec::with_capacity(case.clients),
+        kills: env.kills.clone(),
+    };
     for _ in 0..case.clients {
-        let conn = transport::dial(addr, &DialOpts::default(), env.signals).map_err(|e| {
-            // The dial's own hint is about `connect --wait`, which bench does not have.
-            if hint_of(&e).is_some_and(|h| h.contains("--wait")) {
-                hinted(e, "start the server first: bench --connect measures a server that is already listening")
-            } else {
-                e
-            }
-        })?;
-        env.kills.add_aborter(conn.aborter());
-        if let Some(child) = &conn.child {
-            env.kills.add_pid(child.pid());
-        }
-        clients.0.push((conn, env.kills.clone()));
-        let conn = &mut clients.0.last_mut().expect("just pushed").0;
+        let conn = clients.open(env, addr)?;
         if case.mode == Mode::Latency {
-            let (input, output) = loops::halves(conn.input.as_mut(), conn.output.as_mut())?;
-            match loops::probe(input, output, case.size, SILENCE) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                    return Err(anyhow!(
-                        "{addr} sent nothing back within {} s of a {}-byte message",
-                        SILENCE.as_secs(),
-                        case.size
-                    ))
-                    .hint(ECHO_HINT);
-                }
-                Err(e) => {
-                    return Err(
-                        anyhow!(e).context(format!("the first round trip to {addr} failed"))
-                    );
-                }
-            }
+            check_echo(conn, addr, case.size)?;
         }
         if how == RoundTrip::Interleaved {
             set_nonblocking(conn).with_context(|| format!("cannot set up {addr}"))?;
@@ -123,11 +99,11 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
     };
     let (stopped, measured) = thread::scope(|s| {
         let handles: Vec<_> = clients
-            .0
+            .conns
             .iter_mut()
             .zip(finishers)
             .enumerate()
-            .map(|(i, ((conn, _), fin))| {
+            .map(|(i, (conn, fin))| {
                 let phase = &conductor.phase;
                 let bench_cpu = cpus.get(i).map(|c| c.bench);
                 s.spawn(move || -> Result<Option<Measured>> {
@@ -189,6 +165,21 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
     Ok(Outcome::Done(Box::new(result(&subject, case, cpus, &done))))
 }
 
+/// One round trip with a time limit: a server that does not send back what it receives
+/// would make the measurement wait forever.
+fn check_echo(conn: &mut Conn, addr: &Address, size: usize) -> Result<()> {
+    let (input, output) = loops::halves(conn.input.as_mut(), conn.output.as_mut())?;
+    match roundtrip::probe(input, output, size, SILENCE) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(anyhow!(
+            "{addr} sent nothing back within {} s of a {size}-byte message",
+            SILENCE.as_secs(),
+        ))
+        .hint(ECHO_HINT),
+        Err(e) => Err(anyhow!(e).context(format!("the first round trip to {addr} failed"))),
+    }
+}
+
 fn set_nonblocking(conn: &Conn) -> std::io::Result<()> {
     if let Some(i) = &conn.input {
         loops::set_nonblocking(i.fd())?;
@@ -210,7 +201,7 @@ fn measure(
     let aborter = conn.aborter();
     let (input, output) = loops::halves(conn.input.as_mut(), conn.output.as_mut())?;
     match case.mode {
-        Mode::Latency => loops::ping(input, output, how, case.size, phase, count),
+        Mode::Latency => roundtrip::ping(input, output, how, case.size, phase, count),
         Mode::Throughput => thread::scope(|s| {
             let (tx, drained) = mpsc::channel();
             let drainer = s.spawn(move || {
@@ -236,18 +227,43 @@ fn measure(
 }
 
 /// The clients' connections; `exec:` children are stopped and reaped when dropped.
-#[derive(Default)]
-struct Clients(Vec<(Conn, super::kill::KillList)>);
+struct Clients {
+    conns: Vec<Conn>,
+    kills: KillList,
+}
+
+impl Clients {
+    /// Connects one more client, listed for an interrupt.
+    fn open(&mut self, env: &Env<'_>, addr: &Address) -> Result<&mut Conn> {
+        let conn = transport::dial(addr, &DialOpts::default(), env.signals).map_err(|e| {
+            // The dial's own hint is about `connect --wait`, which bench does not have.
+            if hint_of(&e).is_some_and(|h| h.contains("--wait")) {
+                hinted(
+                    e,
+                    "start the server first: bench --connect measures a server that is already listening",
+                )
+            } else {
+                e
+            }
+        })?;
+        self.kills.add_aborter(conn.aborter());
+        if let Some(child) = &conn.child {
+            self.kills.add_pid(child.pid());
+        }
+        self.conns.push(conn);
+        Ok(self.conns.last_mut().expect("a connection was just added"))
+    }
+}
 
 impl Drop for Clients {
     fn drop(&mut self) {
-        for (conn, kills) in &mut self.0 {
+        for conn in &mut self.conns {
             if let Some(out) = conn.output.as_mut() {
                 let _ = out.close_write();
             }
             conn.aborter().abort();
             if let Some(child) = conn.child.as_mut() {
-                kills.remove_pid(child.pid());
+                self.kills.remove_pid(child.pid());
                 child.terminate();
                 let _ = child.wait();
             }
