@@ -82,7 +82,7 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
     for _ in 0..case.clients {
         let conn = clients.open(env, addr)?;
         if case.mode == Mode::Latency {
-            check_echo(conn, addr, case.size)?;
+            check_echo(conn, case.size)?;
         }
         if how == RoundTrip::Interleaved {
             set_nonblocking(conn).with_context(|| format!("cannot set up {addr}"))?;
@@ -139,7 +139,7 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
         Ended::Signal(sig) => return Ok(Outcome::Interrupted(sig)),
         Ended::Overran => {
             return Err(anyhow!(
-                "{addr} stopped reading or answering: a client was still waiting {} s after the measurement",
+                "the server stopped reading or answering: a client was still waiting {} s after the measurement",
                 SILENCE.as_secs()
             ))
             .hint(ECHO_HINT);
@@ -167,16 +167,19 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
 
 /// One round trip with a time limit: a server that does not send back what it receives
 /// would make the measurement wait forever.
-fn check_echo(conn: &mut Conn, addr: &Address, size: usize) -> Result<()> {
+fn check_echo(conn: &mut Conn, size: usize) -> Result<()> {
     let (input, output) = loops::halves(conn.input.as_mut(), conn.output.as_mut())?;
     match roundtrip::probe(input, output, size, SILENCE) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(anyhow!(
-            "{addr} sent nothing back within {} s of a {size}-byte message",
+            "the server sent nothing back within {} s of a {size}-byte message",
             SILENCE.as_secs(),
         ))
         .hint(ECHO_HINT),
-        Err(e) => Err(anyhow!(e).context(format!("the first round trip to {addr} failed"))),
+        Err(e) if loops::is_peer_gone(&e) || e.kind() == std::io::ErrorKind::UnexpectedEof => Err(
+            anyhow!("the server closed the connection during the first round trip"),
+        ),
+        Err(e) => Err(anyhow!(e).context("the first round trip failed")),
     }
 }
 

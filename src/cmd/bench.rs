@@ -36,6 +36,15 @@ pub enum Target {
     Server(Address),
 }
 
+/// The other end of one case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Counterpart {
+    /// ipctool's own peer over a transport.
+    Own(Transport),
+    /// A server under `--connect`.
+    Server(Address),
+}
+
 /// `bench`, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BenchConfig {
@@ -133,17 +142,17 @@ impl BenchConfig {
 
     /// Every case in order: by mode, then size, then transport (so the transports of one
     /// size are measured close together in time and compare fairly).
-    pub fn cases(&self) -> Vec<(Option<Transport>, Case)> {
-        let transports: Vec<Option<Transport>> = match &self.target {
-            Target::Transports(list) => list.iter().copied().map(Some).collect(),
-            Target::Server(_) => vec![None],
+    pub fn cases(&self) -> Vec<(Counterpart, Case)> {
+        let transports: Vec<Counterpart> = match &self.target {
+            Target::Transports(list) => list.iter().copied().map(Counterpart::Own).collect(),
+            Target::Server(addr) => vec![Counterpart::Server(addr.clone())],
         };
         let mut out = Vec::new();
         for &mode in &self.modes {
             for size in self.sizes_for(mode) {
                 for t in &transports {
                     out.push((
-                        *t,
+                        t.clone(),
                         Case {
                             mode,
                             size,
@@ -162,11 +171,15 @@ impl BenchConfig {
 
 pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<ExitStatus> {
     let cfg = BenchConfig::from_args(args)?;
-    let cpus = placement::allowed_cpus()?;
-    if cfg.pin == Pin::Spread && cpus.len() < 2 {
+    let cpus = match cfg.pin {
+        Pin::None => Vec::new(),
+        Pin::Same | Pin::Spread => placement::allowed_cpus()?,
+    };
+    if let [only] = cpus[..]
+        && cfg.pin == Pin::Spread
+    {
         ctx.printer.warn(format_args!(
-            "only one CPU is available: --pin spread runs both processes on CPU {}",
-            cpus[0]
+            "only one CPU is available: --pin spread runs both processes on CPU {only}"
         ));
     }
     let kills = KillList::new();
@@ -179,31 +192,36 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<ExitStatus> {
     let cases = cfg.cases();
     let progress = BenchProgress::start(&ctx.printer, cases.len(), &cfg.length);
     let mut results: Vec<BenchResult> = Vec::with_capacity(cases.len());
-    let mut status = ExitStatus::Success;
-    for (transport, case) in &cases {
-        let name = match (transport, &cfg.target) {
-            (Some(t), _) => t.name().to_owned(),
-            (None, Target::Server(addr)) => addr.to_string(),
-            (None, Target::Transports(_)) => String::new(),
+    let mut status = Ok(ExitStatus::Success);
+    for (other, case) in &cases {
+        let outcome = match other {
+            Counterpart::Own(t) => {
+                progress.case(&label(t.name(), case));
+                local::run_case(&env, *t, case)
+            }
+            Counterpart::Server(addr) => {
+                progress.case(&label(&addr.to_string(), case));
+                remote::run_case(&env, addr, case)
+            }
         };
-        progress.case(&label(&name, case));
-        let outcome = match (transport, &cfg.target) {
-            (Some(t), _) => local::run_case(&env, *t, case),
-            (None, Target::Server(addr)) => remote::run_case(&env, addr, case),
-            (None, Target::Transports(_)) => continue,
-        };
-        match outcome? {
-            Outcome::Done(r) => results.push(*r),
-            Outcome::Interrupted(sig) => {
-                status = ExitStatus::Signal(sig);
+        match outcome {
+            Ok(Outcome::Done(r)) => results.push(*r),
+            Ok(Outcome::Interrupted(sig)) => {
+                status = Ok(ExitStatus::Signal(sig));
+                break;
+            }
+            Err(e) => {
+                status = Err(e);
                 break;
             }
         }
         progress.done_one();
     }
     progress.finish();
-    if results.is_empty() && status != ExitStatus::Success {
-        return Ok(status);
+    // What was measured before an interrupt or a failure is still printed; the exit status
+    // says it is not the whole run.
+    if results.is_empty() {
+        return status;
     }
     let text = render(&results, cfg.format, &ctx.printer.out);
     let mut out = std::io::stdout().lock();
@@ -213,7 +231,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<ExitStatus> {
         }
         return Err(e).context("cannot write the results to stdout");
     }
-    Ok(status)
+    status
 }
 
 #[cfg(test)]
@@ -332,7 +350,10 @@ mod tests {
         let got: Vec<(Transport, Mode, usize)> = cfg
             .cases()
             .into_iter()
-            .map(|(t, c)| (t.expect("transport"), c.mode, c.size))
+            .map(|(t, c)| match t {
+                Counterpart::Own(t) => (t, c.mode, c.size),
+                Counterpart::Server(a) => panic!("no server asked for: {a}"),
+            })
             .collect();
         use Mode::*;
         use Transport::*;

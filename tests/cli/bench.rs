@@ -474,3 +474,21 @@ fn readme_tour_latency_table_at_two_sizes_pinned() {
         "no colour when stdout is not a terminal"
     );
 }
+
+#[test]
+fn a_failed_case_keeps_what_was_measured_before_it() {
+    // An echo server that works once: the throughput case gets it, the latency case
+    // finds a command that exits at once.
+    let env = Env::new();
+    let server = "exec:if [ -e used ]; then exit 1; fi; touch used; exec cat";
+    let out = env.run(["bench", "--connect", server, "-n", "100", "--csv"], b"");
+    out.assert_code(1).one_error(&[
+        "latency at 64 B failed",
+        "closed the connection during the first round trip",
+    ]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(rows[0].starts_with("exec,exec:if"), "{text}");
+    assert!(rows[0].contains(",throughput,65536,"), "{text}");
+}
