@@ -198,7 +198,7 @@ EXAMPLES:
 /// A progress bar is drawn on stderr when it is a terminal.
 ///
 /// CPU placement decides the result on small machines: a round trip between two CPUs can
-/// cost ten times one on the same CPU. By default the scheduler places the processes
+/// cost several times one on the same CPU. By default the scheduler places the processes
 /// (`--pin none`); the table says so, and every result records its placement.
 #[derive(Debug, Args)]
 #[command(after_long_help = BENCH_EXAMPLES)]

@@ -161,7 +161,7 @@ fn best_per_size(rs: &[&BenchResult], score: impl Fn(&BenchResult) -> f64) -> Ha
 pub(super) fn placement_note(results: &[BenchResult]) -> String {
     let pins: Vec<Pin> = results.iter().map(|r| r.pin).collect();
     if pins.iter().all(|p| *p == Pin::None) {
-        "placement: none (unpinned: the scheduler moves both processes between CPUs, which can change round trips tenfold on small machines; compare with --pin same and --pin spread)".into()
+        "placement: none (unpinned: the scheduler moves both processes between CPUs, which can change round trips several-fold on small machines; compare --pin same and --pin spread)".into()
     } else {
         "placement: the pin column gives each pair's CPUs as ipctool/peer".into()
     }
