@@ -52,6 +52,7 @@ impl Phase {
         }
     }
 
+    /// Moves to `step`.
     pub fn set(&self, step: Step) {
         self.0.store(step as u8, Ordering::Relaxed);
     }
@@ -92,6 +93,7 @@ impl Drop for Finisher {
 }
 
 impl Conductor {
+    /// A conductor at warm-up, with no finisher yet.
     pub fn new() -> io::Result<Conductor> {
         Ok(Conductor {
             phase: Arc::new(Phase::default()),

@@ -25,6 +25,7 @@ pub struct KillList {
 }
 
 impl KillList {
+    /// An empty list.
     pub fn new() -> KillList {
         KillList::default()
     }

@@ -46,6 +46,7 @@ impl Transport {
         Transport::Tcp,
     ];
 
+    /// The name on the command line and in results.
     pub fn name(self) -> &'static str {
         match self {
             Transport::Unix => "unix",
@@ -74,6 +75,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The name on the command line and in results.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Throughput => "throughput",
@@ -125,6 +127,7 @@ pub enum Pin {
 }
 
 impl Pin {
+    /// The name on the command line and in results.
     pub fn name(self) -> &'static str {
         match self {
             Pin::None => "none",

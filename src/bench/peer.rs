@@ -93,6 +93,7 @@ impl Peer {
         })
     }
 
+    /// The peer's process id (0 once reaped).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).unwrap_or(0)
     }

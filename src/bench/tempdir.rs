@@ -48,6 +48,7 @@ impl PrivateDir {
         Err(last.unwrap_or_else(|| io::Error::other("no free directory name")))
     }
 
+    /// Where the directory is.
     pub fn path(&self) -> &Path {
         &self.path
     }

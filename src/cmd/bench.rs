@@ -60,6 +60,7 @@ pub struct BenchConfig {
 }
 
 impl BenchConfig {
+    /// Validates the flags: usage errors (exit 2) for what clap cannot check.
     pub fn from_args(args: &BenchArgs) -> Result<BenchConfig> {
         let target = match &args.connect {
             Some(addr) => {
@@ -169,6 +170,7 @@ impl BenchConfig {
     }
 }
 
+/// Runs `bench`: every case, then the results on stdout.
 pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<ExitStatus> {
     let cfg = BenchConfig::from_args(args)?;
     let cpus = match cfg.pin {

@@ -11,6 +11,7 @@ use crate::cli::BenchPeerArgs;
 use crate::error::ExitStatus;
 use crate::transport::{self, BindOpts, DialOpts, Listener, Wait};
 
+/// Runs the peer until its connection ends.
 pub fn run(ctx: &Ctx, args: &BenchPeerArgs) -> Result<ExitStatus> {
     die_with_parent(args.parent)?;
     if let Some(cpu) = args.cpu {

@@ -25,10 +25,13 @@ pub struct PairResult {
     pub duration_secs: f64,
     /// Messages moved (throughput) or round trips timed (latency).
     pub messages: u64,
+    /// Throughput: bytes per second.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_per_sec: Option<f64>,
+    /// Throughput: messages per second.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msgs_per_sec: Option<f64>,
+    /// Latency: this pair's round-trip times.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ns: Option<LatencySummary>,
 }
@@ -73,5 +76,6 @@ pub struct BenchResult {
 /// The `--json` document.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport<'a> {
+    /// One entry per case, in the order they ran.
     pub results: &'a [BenchResult],
 }

@@ -28,6 +28,7 @@ impl Default for Latencies {
 }
 
 impl Latencies {
+    /// No samples yet.
     pub fn new() -> Latencies {
         Latencies {
             hist: Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIGS)
@@ -96,7 +97,9 @@ pub struct LatencySummary {
     pub min: u64,
     /// Median.
     pub p50: u64,
+    /// 90th percentile.
     pub p90: u64,
+    /// 99th percentile.
     pub p99: u64,
     /// 99.9th percentile.
     pub p999: u64,

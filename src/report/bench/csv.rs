@@ -9,6 +9,7 @@ use crate::stats::latency::LatencySummary;
 
 const HEADER: &str = "transport,address,mode,size_bytes,clients,pair,pin,cpus,duration_secs,messages,bytes_per_sec,msgs_per_sec,latency_min_ns,latency_p50_ns,latency_p90_ns,latency_p99_ns,latency_p999_ns,latency_max_ns,latency_mean_ns";
 
+/// The CSV text, header first.
 pub fn render(results: &[BenchResult]) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');

@@ -2,6 +2,7 @@
 
 use crate::stats::bench::{BenchReport, BenchResult};
 
+/// The JSON document, pretty-printed.
 pub fn render(results: &[BenchResult]) -> String {
     let mut s = serde_json::to_string_pretty(&BenchReport { results })
         .expect("benchmark results always serialize");

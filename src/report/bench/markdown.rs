@@ -5,6 +5,7 @@ use super::compare::comparisons;
 use super::table::{Grid, latency_grid, placement_note, throughput_grid};
 use crate::stats::bench::BenchResult;
 
+/// The Markdown tables and lines.
 pub fn render(results: &[BenchResult]) -> String {
     let mut parts = Vec::new();
     for grid in [throughput_grid(results), latency_grid(results)]

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::bench::Length;
 use crate::term::Printer;
 
+/// The bar; cleared when dropped.
 pub struct BenchProgress {
     bar: ProgressBar,
 }

@@ -222,6 +222,7 @@ fn layout(grid: &Grid, s: &Styles) -> String {
     out
 }
 
+/// The tables, the placement line and the comparison lines.
 pub fn render(results: &[BenchResult], s: &Styles) -> String {
     if results.is_empty() {
         return "no results\n".into();
