@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Relay between two addresses, one connection to TO per client of FROM')
             [CompletionResult]::new('mkfifo', 'mkfifo', [CompletionResultType]::ParameterValue, 'Create FIFOs (named pipes), owner-only by default')
             [CompletionResult]::new('pipe', 'pipe', [CompletionResultType]::ParameterValue, 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Benchmark IPC transports on this machine, cross-process')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -151,12 +152,44 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'ipctool;bench' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Transports to measure, comma-separated [default: all]')
+            [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Transports to measure, comma-separated [default: all]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Measure this many messages (throughput) or round trips (latency) per pair instead')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Measure this many messages (throughput) or round trips (latency) per pair instead')
+            [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Let messages flow this long before each measurement starts [default: 200ms]')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'What to measure')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to measure')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Pairs of processes measured in parallel (totals and per pair)')
+            [CompletionResult]::new('--clients', '--clients', [CompletionResultType]::ParameterName, 'Pairs of processes measured in parallel (totals and per pair)')
+            [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'CPU placement: both processes of a pair on one CPU, on two CPUs, or left to the scheduler')
+            [CompletionResult]::new('--connect', '--connect', [CompletionResultType]::ParameterName, 'Measure an existing server at ADDR instead of ipctool''s own peer')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the results as one JSON document')
+            [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Print the results as CSV')
+            [CompletionResult]::new('--markdown', '--markdown', [CompletionResultType]::ParameterName, 'Print the results as Markdown tables')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
+            [CompletionResult]::new('--no-splice', '--no-splice', [CompletionResultType]::ParameterName, 'Copy through a buffer with read(2)/write(2) instead of splice(2)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'ipctool;help' {
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to ADDR and bridge it to stdin/stdout')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Serve ADDR and bridge clients to stdin/stdout or to a command')
             [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'Relay between two addresses, one connection to TO per client of FROM')
             [CompletionResult]::new('mkfifo', 'mkfifo', [CompletionResultType]::ParameterValue, 'Create FIFOs (named pipes), owner-only by default')
             [CompletionResult]::new('pipe', 'pipe', [CompletionResultType]::ParameterValue, 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Benchmark IPC transports on this machine, cross-process')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -173,6 +206,9 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             break
         }
         'ipctool;help;pipe' {
+            break
+        }
+        'ipctool;help;bench' {
             break
         }
         'ipctool;help;help' {

@@ -16,6 +16,9 @@ _ipctool() {
             ",$1")
                 cmd="ipctool"
                 ;;
+            ipctool,bench)
+                cmd="ipctool__subcmd__bench"
+                ;;
             ipctool,connect)
                 cmd="ipctool__subcmd__connect"
                 ;;
@@ -33,6 +36,9 @@ _ipctool() {
                 ;;
             ipctool,relay)
                 cmd="ipctool__subcmd__relay"
+                ;;
+            ipctool__subcmd__help,bench)
+                cmd="ipctool__subcmd__help__subcmd__bench"
                 ;;
             ipctool__subcmd__help,connect)
                 cmd="ipctool__subcmd__help__subcmd__connect"
@@ -59,12 +65,90 @@ _ipctool() {
 
     case "${cmd}" in
         ipctool)
-            opts="-v -q -h -V --verbose --quiet --color --no-splice --help --version connect listen relay mkfifo pipe help"
+            opts="-v -q -h -V --verbose --quiet --color --no-splice --help --version connect listen relay mkfifo pipe bench help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__bench)
+            opts="-t -s -d -n -m -c -v -q -h -V --transport --size --duration --count --warmup --mode --clients --pin --connect --json --csv --markdown --verbose --quiet --color --no-splice --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --transport)
+                    COMPREPLY=($(compgen -W "unix abstract fifo pipe tcp" -- "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -W "unix abstract fifo pipe tcp" -- "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warmup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -W "throughput latency both" -- "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -W "throughput latency both" -- "${cur}"))
+                    return 0
+                    ;;
+                --clients)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -W "none same spread" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -107,8 +191,22 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__help)
-            opts="connect listen relay mkfifo pipe help"
+            opts="connect listen relay mkfifo pipe bench help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ipctool__subcmd__help__subcmd__bench)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand relay 'Relay between two addresses, one connection to TO per client of FROM'
             cand mkfifo 'Create FIFOs (named pipes), owner-only by default'
             cand pipe 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
+            cand bench 'Benchmark IPC transports on this machine, cross-process'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ipctool;connect'= {
@@ -142,12 +143,43 @@ set edit:completion:arg-completer[ipctool] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'ipctool;bench'= {
+            cand -t 'Transports to measure, comma-separated [default: all]'
+            cand --transport 'Transports to measure, comma-separated [default: all]'
+            cand -s 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]'
+            cand --size 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]'
+            cand -d 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]'
+            cand --duration 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]'
+            cand -n 'Measure this many messages (throughput) or round trips (latency) per pair instead'
+            cand --count 'Measure this many messages (throughput) or round trips (latency) per pair instead'
+            cand --warmup 'Let messages flow this long before each measurement starts [default: 200ms]'
+            cand -m 'What to measure'
+            cand --mode 'What to measure'
+            cand -c 'Pairs of processes measured in parallel (totals and per pair)'
+            cand --clients 'Pairs of processes measured in parallel (totals and per pair)'
+            cand --pin 'CPU placement: both processes of a pair on one CPU, on two CPUs, or left to the scheduler'
+            cand --connect 'Measure an existing server at ADDR instead of ipctool''s own peer'
+            cand --color 'When to use colour on stderr and in tables'
+            cand --json 'Print the results as one JSON document'
+            cand --csv 'Print the results as CSV'
+            cand --markdown 'Print the results as Markdown tables'
+            cand -v 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand --verbose 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+            cand -q 'Print only errors and the reports you asked for'
+            cand --quiet 'Print only errors and the reports you asked for'
+            cand --no-splice 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'ipctool;help'= {
             cand connect 'Connect to ADDR and bridge it to stdin/stdout'
             cand listen 'Serve ADDR and bridge clients to stdin/stdout or to a command'
             cand relay 'Relay between two addresses, one connection to TO per client of FROM'
             cand mkfifo 'Create FIFOs (named pipes), owner-only by default'
             cand pipe 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
+            cand bench 'Benchmark IPC transports on this machine, cross-process'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ipctool;help;connect'= {
@@ -159,6 +191,8 @@ set edit:completion:arg-completer[ipctool] = {|@words|
         &'ipctool;help;mkfifo'= {
         }
         &'ipctool;help;pipe'= {
+        }
+        &'ipctool;help;bench'= {
         }
         &'ipctool;help;help'= {
         }

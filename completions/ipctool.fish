@@ -37,6 +37,7 @@ complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "listen" -d 'Serve A
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "relay" -d 'Relay between two addresses, one connection to TO per client of FROM'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
+complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "bench" -d 'Benchmark IPC transports on this machine, cross-process'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
@@ -122,9 +123,38 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s q -l quiet -d '
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s V -l version -d 'Print version'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "relay" -d 'Relay between two addresses, one connection to TO per client of FROM'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
-complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s t -l transport -d 'Transports to measure, comma-separated [default: all]' -r -f -a "unix\t'A Unix domain stream socket on a path in a private temporary directory'
+abstract\t'A Unix stream socket in the Linux abstract namespace'
+fifo\t'FIFOs (named pipes) in a private temporary directory: one each way'
+pipe\t'Unnamed pipes: the peer\'s stdin and stdout'
+tcp\t'TCP over loopback, the baseline'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s s -l size -d 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s d -l duration -d 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s n -l count -d 'Measure this many messages (throughput) or round trips (latency) per pair instead' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l warmup -d 'Let messages flow this long before each measurement starts [default: 200ms]' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s m -l mode -d 'What to measure' -r -f -a "throughput\t'Throughput only'
+latency\t'Round-trip latency only'
+both\t'Throughput, then latency'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s c -l clients -d 'Pairs of processes measured in parallel (totals and per pair)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l pin -d 'CPU placement: both processes of a pair on one CPU, on two CPUs, or left to the scheduler' -r -f -a "none\t'Leave placement to the scheduler'
+same\t'Both processes of a pair on one CPU'
+spread\t'The two processes of a pair on different CPUs'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l connect -d 'Measure an existing server at ADDR instead of ipctool\'s own peer' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l json -d 'Print the results as one JSON document'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l csv -d 'Print the results as CSV'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l markdown -d 'Print the results as Markdown tables'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s q -l quiet -d 'Print only errors and the reports you asked for'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s V -l version -d 'Print version'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "connect" -d 'Connect to ADDR and bridge it to stdin/stdout'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "listen" -d 'Serve ADDR and bridge clients to stdin/stdout or to a command'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "relay" -d 'Relay between two addresses, one connection to TO per client of FROM'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "mkfifo" -d 'Create FIFOs (named pipes), owner-only by default'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "bench" -d 'Benchmark IPC transports on this machine, cross-process'
+complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

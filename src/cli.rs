@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::addr::Address;
+use crate::bench::{Mode, ModeChoice, Pin, Transport};
 use crate::report::StatsFormat;
 use crate::term::ColorChoice;
 use crate::units;
@@ -76,6 +77,10 @@ pub enum Command {
     Relay(RelayArgs),
     Mkfifo(MkfifoArgs),
     Pipe(PipeArgs),
+    Bench(BenchArgs),
+    /// The other process of a `bench` pair (internal; started by `bench` itself)
+    #[command(name = "__bench-peer", hide = true)]
+    BenchPeer(BenchPeerArgs),
 }
 
 /// Flags of every subcommand that moves data over a connection.
@@ -419,6 +424,131 @@ EXAMPLES:
     ipctool relay -v tcp:127.0.0.1:9000 /tmp/app.sock
   A command per client behind a socket, with per-connection stats:
     ipctool relay --stats /tmp/upper.sock exec:'tr a-z A-Z'";
+/// Benchmark IPC transports on this machine, cross-process
+///
+/// Measures throughput (a one-way stream of messages: bytes/s and messages/s) and round-trip
+/// latency (ping-pong; min, p50, p90, p99, p99.9, max and mean from a histogram of every
+/// round trip) between ipctool and a second ipctool process, over each transport: a Unix
+/// socket, the abstract namespace, FIFOs, unnamed pipes, and TCP loopback as the baseline.
+/// Both processes use the same transport code as `listen` and `connect`.
+///
+/// With no arguments it runs every transport in both modes (64 KiB messages for
+/// throughput, 64 B for latency), one second per case, and prints a table on stdout.
+/// A progress bar is drawn on stderr when it is a terminal.
+///
+/// CPU placement decides the result on small machines: a round trip between two CPUs can
+/// cost several times one on the same CPU. By default the scheduler places the processes
+/// (`--pin none`); the table says so, and every result records its placement.
+#[derive(Debug, Args)]
+#[command(after_long_help = BENCH_EXAMPLES)]
+pub struct BenchArgs {
+    /// Transports to measure, comma-separated [default: all]
+    #[arg(
+        short,
+        long,
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        conflicts_with = "connect"
+    )]
+    pub transport: Vec<Transport>,
+
+    /// Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput,
+    /// 64 for latency]
+    #[arg(short, long, value_name = "LIST", value_delimiter = ',', value_parser = units::parse_nonzero_size)]
+    pub size: Vec<u64>,
+
+    /// How long to measure each case (e.g. 500ms, 2s) [default: 1s]
+    #[arg(short, long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
+    pub duration: Option<Duration>,
+
+    /// Measure this many messages (throughput) or round trips (latency) per pair instead
+    #[arg(short = 'n', long, value_name = "N", conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Let messages flow this long before each measurement starts [default: 200ms]
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub warmup: Option<Duration>,
+
+    /// What to measure
+    #[arg(short, long, value_name = "MODE", value_enum, default_value_t = ModeChoice::Both)]
+    pub mode: ModeChoice,
+
+    /// Pairs of processes measured in parallel (totals and per pair)
+    #[arg(short, long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub clients: u16,
+
+    /// CPU placement: both processes of a pair on one CPU, on two CPUs, or left to the
+    /// scheduler
+    ///
+    /// `same` runs pair i on one CPU; `spread` runs its two processes on two CPUs; pairs go
+    /// round the CPUs ipctool may use. With --connect only ipctool's clients are pinned.
+    #[arg(long, value_name = "WHERE", value_enum, default_value_t = Pin::None)]
+    pub pin: Pin,
+
+    /// Measure an existing server at ADDR instead of ipctool's own peer
+    ///
+    /// A round trip sends a message and waits for as many bytes back, so the server must
+    /// echo (e.g. `socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat`). Throughput counts the
+    /// bytes the server accepts; what it sends back is read and dropped. Use --clients to
+    /// load it with several connections.
+    #[arg(long, value_name = "ADDR", value_parser = parse_address)]
+    pub connect: Option<Address>,
+
+    /// Print the results as one JSON document
+    #[arg(long, group = "format")]
+    pub json: bool,
+
+    /// Print the results as CSV
+    #[arg(long, group = "format")]
+    pub csv: bool,
+
+    /// Print the results as Markdown tables
+    #[arg(long, group = "format")]
+    pub markdown: bool,
+}
+
+const BENCH_EXAMPLES: &str = "\
+EXAMPLES:
+  Every transport, throughput and latency (about 12 s):
+    ipctool bench
+  Round trips of small and large messages, both processes on one CPU:
+    ipctool bench --mode latency --size 64,4KiB,64KiB --pin same
+  Unix socket against TCP, 4 pairs at once, as JSON:
+    ipctool bench --transport unix,tcp --clients 4 --json
+  Load-test an echo server with 8 connections:
+    socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat &
+    ipctool bench --connect /tmp/echo.sock --clients 8
+  A table for a README:
+    ipctool bench --markdown > bench.md";
+
+/// The peer process of `bench` (internal).
+#[derive(Debug, Args)]
+pub struct BenchPeerArgs {
+    /// Throughput: write messages until the reader goes; latency: echo each message
+    #[arg(long, value_enum)]
+    pub mode: Mode,
+
+    /// Message size in bytes
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub size: u64,
+
+    /// Pid of the `bench` process: the peer ends when it does
+    #[arg(long)]
+    pub parent: u32,
+
+    /// CPU to run on
+    #[arg(long)]
+    pub cpu: Option<usize>,
+
+    /// A FIFO to read messages from (ADDR is then the FIFO to answer into)
+    #[arg(long, value_parser = parse_address)]
+    pub from: Option<Address>,
+
+    /// Where to connect: a socket, a FIFO to write, or `-` (stdin and stdout)
+    #[arg(value_parser = parse_address)]
+    pub addr: Address,
+}
 
 /// Parses an address for clap: the message is the reason; clap quotes the input.
 pub fn parse_address(s: &str) -> Result<Address, String> {

@@ -5,6 +5,7 @@
 //! `ipctool: error:` line and its exit status.
 
 pub mod addr;
+pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod engine;
@@ -57,6 +58,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Relay(args) => cmd::relay::run(&ctx, args),
         Command::Mkfifo(args) => cmd::mkfifo::run(&ctx, args),
         Command::Pipe(args) => cmd::pipe::run(&ctx, args),
+        Command::Bench(args) => cmd::bench::run(&ctx, args),
+        Command::BenchPeer(args) => cmd::bench_peer::run(&ctx, args),
     };
     match result {
         Ok(status) => status,

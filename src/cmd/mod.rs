@@ -2,6 +2,8 @@
 //! shared transport core and engine. What they share lives here: the run context, the
 //! validated data-moving flags, and bridging one connection to stdio.
 
+pub mod bench;
+pub mod bench_peer;
 pub mod connect;
 pub mod listen;
 pub mod mkfifo;

@@ -1,5 +1,7 @@
-//! Rendering reports: `--stats` records as human lines or JSON Lines, and live progress.
+//! Rendering reports: `--stats` records as human lines or JSON Lines, live progress, and
+//! `bench` results.
 
+pub mod bench;
 pub mod hexdump;
 mod human;
 pub mod outcome;

@@ -1,6 +1,9 @@
-//! What was moved: live meters, the records reported at exit, and where a pipeline waited.
+//! What was moved: live meters, the records reported at exit, where a pipeline waited, and
+//! benchmark results.
 
+pub mod bench;
 pub mod bottleneck;
+pub mod latency;
 mod meter;
 pub mod summary;
 

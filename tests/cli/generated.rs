@@ -109,3 +109,34 @@ fn generated_man_page_has_exit_status_and_examples() {
         "ipctool-connect.1 lacks EXAMPLES"
     );
 }
+
+#[test]
+fn hidden_bench_peer_is_in_no_completion_or_man_page() {
+    for (shell, file) in SHELLS {
+        let script = completion(shell);
+        assert!(
+            !script.contains("__bench-peer") && !script.contains("bench__subcmd__peer"),
+            "the {file} completion lists the hidden bench peer"
+        );
+        assert!(
+            script.contains("bench"),
+            "the {file} completion lacks bench"
+        );
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_man_pages(tmp.path()).expect("render");
+    let mut pages = 0;
+    for entry in std::fs::read_dir(tmp.path()).expect("read").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).expect("page");
+        assert!(!name.contains("peer"), "a man page for the peer: {name}");
+        assert!(
+            !text.contains("__bench") && !text.contains("bench\\-peer"),
+            "{name} mentions the hidden bench peer"
+        );
+        pages += 1;
+    }
+    assert!(pages >= 4, "ipctool.1 and one page per subcommand");
+    let bench = std::fs::read_to_string(tmp.path().join("ipctool-bench.1")).expect("bench page");
+    assert!(bench.contains("EXAMPLES"), "ipctool-bench.1 lacks EXAMPLES");
+}

@@ -5,6 +5,7 @@
 mod util;
 
 mod addresses;
+mod bench;
 mod connect;
 mod generated;
 mod halfclose;
