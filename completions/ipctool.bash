@@ -421,7 +421,7 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__relay)
-            opts="-x -v -q -h -V --intercept --hex --dump --wait --max-clients --count --allow-uid --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
+            opts="-x -v -q -h -V --intercept --hex --dump --wait --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -448,6 +448,10 @@ _ipctool() {
                     return 0
                     ;;
                 --allow-uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

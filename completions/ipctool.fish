@@ -56,7 +56,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s h -l help -d
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s e -l exec -d 'Run `sh -c CMD` for each client, joined to it' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l max-clients -d 'Serve at most N clients at once; later ones wait their turn' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l count -d 'Exit after serving N clients (implies -k)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l count -d 'Exit after serving N clients (for listen, implies -k)' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
@@ -78,10 +78,11 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s V -l version 
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l intercept -d 'Put the relay in front of the live socket at PATH (see above for how and the risks)' -r -F
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l dump -d 'Write the hex dump to FILE instead (created 0600; never through a symlink)' -r -F
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l wait -d 'Retry reaching TO for each client for up to DURATION while nothing listens there' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l max-clients -d 'Relay at most N clients at once; later ones wait their turn' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l count -d 'Exit after relaying N clients' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l allow-uid -d 'Relay only peers with one of these user ids; others are refused and logged' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l mode -d 'Mode of the socket file created for FROM (octal), exactly, whatever the umask' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l max-clients -d 'Serve at most N clients at once; later ones wait their turn' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l count -d 'Exit after serving N clients (for listen, implies -k)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
 json\t'One JSON object per line (JSON Lines), for programs'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r

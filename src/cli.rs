@@ -191,11 +191,21 @@ pub struct ListenArgs {
     #[arg(short = 'e', long, value_name = "CMD")]
     pub exec: Option<String>,
 
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+/// Flags of the subcommands that serve an address (`listen`, `relay`).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
     /// Serve at most N clients at once; later ones wait their turn
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_clients: Option<u32>,
 
-    /// Exit after serving N clients (implies -k)
+    /// Exit after serving N clients (for listen, implies -k)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
 
@@ -213,9 +223,6 @@ pub struct ListenArgs {
     /// Mode of the socket file or FIFO created (octal), exactly, whatever the umask
     #[arg(long, value_name = "OCTAL", value_parser = parse_mode, default_value = "0600")]
     pub mode: u32,
-
-    #[command(flatten)]
-    pub transfer: TransferArgs,
 }
 
 const LISTEN_EXAMPLES: &str = "\
@@ -394,21 +401,8 @@ pub struct RelayArgs {
     #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
     pub wait: Option<Duration>,
 
-    /// Relay at most N clients at once; later ones wait their turn
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_clients: Option<u32>,
-
-    /// Exit after relaying N clients
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: Option<u64>,
-
-    /// Relay only peers with one of these user ids; others are refused and logged
-    #[arg(long, value_name = "UID[,UID...]", value_delimiter = ',')]
-    pub allow_uid: Option<Vec<u32>>,
-
-    /// Mode of the socket file created for FROM (octal), exactly, whatever the umask
-    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, default_value = "0600")]
-    pub mode: u32,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 
     #[command(flatten)]
     pub transfer: TransferArgs,

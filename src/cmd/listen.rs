@@ -54,7 +54,7 @@ impl ListenConfig {
             }
             other => return Err(transport::unsupported(other, "listen on")),
         }
-        let keep_open = args.keep_open || args.count.is_some();
+        let keep_open = args.keep_open || args.serve.count.is_some();
         let is_fifo = matches!(args.addr, Address::Fifo(_));
         let mode = match (&args.exec, keep_open) {
             (Some(_), _) if is_fifo => {
@@ -68,7 +68,9 @@ impl ListenConfig {
             (None, false) => Mode::Single,
         };
         if is_fifo
-            && (args.count.is_some() || args.max_clients.is_some() || args.allow_uid.is_some())
+            && (args.serve.count.is_some()
+                || args.serve.max_clients.is_some()
+                || args.serve.allow_uid.is_some())
         {
             return Err(usage(format!(
                 "cannot use --count, --max-clients or --allow-uid with {shown}: FIFO writers are not told apart"
@@ -78,25 +80,21 @@ impl ListenConfig {
         let count = match mode {
             // Without -k, `-e` serves one client.
             Mode::Exec(_) if !keep_open => Some(1),
-            _ => args.count,
+            _ => args.serve.count,
         };
         Ok(ListenConfig {
             addr: args.addr.clone(),
             bind: BindOpts {
-                mode: args.mode,
+                mode: args.serve.mode,
                 keep_open: mode == Mode::FifoStream,
             },
             serve: ServeConfig {
-                max_clients: args.max_clients.map(|n| n as usize),
                 count,
-                allow_uids: args.allow_uid.clone(),
-                timeout: args.timeout,
                 idle_timeout: match mode {
                     Mode::Broadcast => args.transfer.idle_timeout,
                     _ => None,
                 },
-                stats: transfer.stats,
-                ready_note: String::new(),
+                ..ServeConfig::from_args(&args.serve, transfer.stats)
             },
             mode,
             transfer,

@@ -74,17 +74,9 @@ impl RelayConfig {
         Ok(RelayConfig {
             from,
             to: args.to.clone(),
-            serve: ServeConfig {
-                max_clients: args.max_clients.map(|n| n as usize),
-                count: args.count,
-                allow_uids: args.allow_uid.clone(),
-                timeout: None,
-                idle_timeout: None,
-                stats: transfer.stats,
-                ready_note: String::new(),
-            },
+            serve: ServeConfig::from_args(&args.serve, transfer.stats),
             bind: BindOpts {
-                mode: args.mode,
+                mode: args.serve.mode,
                 keep_open: true,
             },
             dial: DialOpts { wait: args.wait },

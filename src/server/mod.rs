@@ -47,6 +47,21 @@ pub struct ServeConfig {
     pub ready_note: String,
 }
 
+impl ServeConfig {
+    /// The shared server flags, validated.
+    pub fn from_args(args: &crate::cli::ServeArgs, stats: Option<StatsFormat>) -> ServeConfig {
+        ServeConfig {
+            max_clients: args.max_clients.map(|n| n as usize),
+            count: args.count,
+            allow_uids: args.allow_uid.clone(),
+            timeout: args.timeout,
+            idle_timeout: None,
+            stats,
+            ready_note: String::new(),
+        }
+    }
+}
+
 /// Serves one accepted connection to its end.
 pub trait Handler: Send + Sync + 'static {
     /// Runs the connection. Register a way to stop it with [`Slot::on_stop`] and its meters

@@ -5,7 +5,6 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -88,33 +87,7 @@ fn two_hundred_clients_through_the_relay_to_an_echo_server() {
     let echo = socat(&env, &["-t", "30", "UNIX-LISTEN:./echo,fork", "EXEC:cat"]);
     let relay = relay(&env, &["--wait", "10s", "./r", "./echo"]);
     let baseline = fd_count(relay.pid());
-    let barrier = Arc::new(Barrier::new(200));
-    let clients: Vec<_> = (0..200u64)
-        .map(|i| {
-            let (path, barrier) = (env.path("r"), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                let data = random_bytes(1 << 20, 5000 + i);
-                let mut c = UnixStream::connect(&path).expect("connect");
-                c.set_read_timeout(Some(DEADLINE)).expect("timeout");
-                barrier.wait();
-                let mut w = c.try_clone().expect("clone");
-                let want = sha256(&data);
-                let writer = std::thread::spawn(move || {
-                    w.write_all(&data).expect("write");
-                    w.shutdown(Shutdown::Write).expect("shutdown");
-                });
-                let mut got = Vec::new();
-                c.read_to_end(&mut got).expect("read");
-                writer.join().expect("writer");
-                sha256(&got) == want
-            })
-        })
-        .collect();
-    let ok = clients
-        .into_iter()
-        .map(|c| c.join().unwrap_or(false))
-        .filter(|ok| *ok)
-        .count();
+    let ok = echo_clients(&env.path("r"), 200, 1 << 20, 5000);
     assert_eq!(ok, 200, "clients whose bytes came back intact");
     relay.wait_for("closed connection 200 ");
     let deadline = Instant::now() + DEADLINE;

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use crate::util::*;
@@ -16,31 +15,11 @@ fn two_hundred_concurrent_clients_through_exec_cat_get_their_own_bytes() {
     let mut server = env.spawn(["listen", "-k", "-v", "-e", "cat", "./s"]);
     server.close_stdin();
     server.wait_ready();
-    let path = env.path("s");
-    let barrier = Arc::new(Barrier::new(200));
-    let clients: Vec<_> = (0..200u64)
-        .map(|i| {
-            let (path, barrier) = (path.clone(), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                let data = random_bytes(1 << 20, 1000 + i);
-                let mut c = UnixStream::connect(&path).expect("connect");
-                barrier.wait();
-                let mut w = c.try_clone().expect("clone");
-                let want = sha256(&data);
-                let writer = std::thread::spawn(move || {
-                    w.write_all(&data).expect("write");
-                    w.shutdown(Shutdown::Write).expect("shutdown");
-                });
-                let mut got = Vec::new();
-                c.read_to_end(&mut got).expect("read");
-                writer.join().expect("writer");
-                assert_eq!(sha256(&got), want, "client {i}");
-            })
-        })
-        .collect();
-    for c in clients {
-        c.join().expect("client");
-    }
+    assert_eq!(
+        echo_clients(&env.path("s"), 200, 1 << 20, 1000),
+        200,
+        "intact echoes"
+    );
     server.wait_for("closed connection 200");
     server.signal(libc::SIGTERM);
     let out = server.finish();

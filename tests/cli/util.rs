@@ -496,3 +496,37 @@ pub fn fd_count(pid: u32) -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+/// Connects `n` clients to the echo server at `path` at once; each sends `size` random
+/// bytes, half-closes, and reads everything back. Returns how many got exactly their own
+/// bytes back.
+pub fn echo_clients(path: &Path, n: u64, size: usize, seed: u64) -> usize {
+    use std::os::unix::net::UnixStream;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n as usize));
+    let clients: Vec<_> = (0..n)
+        .map(|i| {
+            let (path, barrier) = (path.to_owned(), std::sync::Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let data = random_bytes(size, seed + i);
+                let mut c = UnixStream::connect(&path).expect("connect");
+                c.set_read_timeout(Some(DEADLINE)).expect("timeout");
+                barrier.wait();
+                let mut w = c.try_clone().expect("clone");
+                let want = sha256(&data);
+                let writer = std::thread::spawn(move || {
+                    w.write_all(&data).expect("write");
+                    w.shutdown(std::net::Shutdown::Write).expect("shutdown");
+                });
+                let mut got = Vec::new();
+                c.read_to_end(&mut got).expect("read");
+                writer.join().expect("writer");
+                sha256(&got) == want
+            })
+        })
+        .collect();
+    clients
+        .into_iter()
+        .map(|c| c.join().unwrap_or(false))
+        .filter(|ok| *ok)
+        .count()
+}
