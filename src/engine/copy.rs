@@ -271,9 +271,21 @@ fn splice_direct<S: Source, D: Sink>(
     } else {
         SpliceFlags::MOVE
     };
+    // A guarded splice that drained its source waits in poll for the source before the
+    // next try, rather than trying first and failing (EAGAIN, then finding out which side
+    // to wait for): request/answer traffic costs one poll and one splice per message,
+    // while a stream that keeps its source full still costs one splice per chunk.
+    let mut next = if poll_first {
+        Wait::Source
+    } else {
+        Wait::Nothing
+    };
     loop {
-        if poll_first {
-            wait_for_pipes(sfd, dfd, t.meter);
+        match next {
+            Wait::Nothing => {}
+            Wait::Source => wait_for(sfd, PollFlags::IN, t.meter, true),
+            Wait::Destination => wait_for(dfd, PollFlags::OUT, t.meter, false),
+            Wait::Either => wait_for_pipes(sfd, dfd, t.meter),
         }
         let t0 = Instant::now();
         match rustix::pipe::splice(sfd, None, dfd, None, t.chunk, flags) {
@@ -284,15 +296,45 @@ fn splice_direct<S: Source, D: Sink>(
                     t.meter.add_read_wait(now - t0);
                 }
                 t.delivered(n, now);
+                next = if poll_first || (guarded && n < t.chunk) {
+                    Wait::Source
+                } else {
+                    Wait::Nothing
+                };
             }
             Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) if guarded => wait_for_pipes(sfd, dfd, t.meter),
+            // Waited for data and it is there: the destination is full.
+            Err(Errno::AGAIN) if guarded && next == Wait::Source => next = Wait::Destination,
+            Err(Errno::AGAIN) if guarded => next = Wait::Either,
             Err(Errno::INVAL) if t.total == 0 => return Ok(true),
             // splice(2) checks the reader before noticing that an empty pipe has no writer
             // left: that is EOF, with nothing lost.
             Err(Errno::PIPE) if skind == FdKind::Pipe && drained(sfd) => return Ok(false),
             Err(e) => return Err(side_of(e, dfd)),
         }
+    }
+}
+
+/// What a guarded splice waits for before its next try.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    Nothing,
+    Source,
+    Destination,
+    /// Unknown: probe both, wait for the one that is not ready.
+    Either,
+}
+
+/// Waits until `fd` is ready for `events` (or hung up), counting the wait as reading or
+/// writing.
+fn wait_for(fd: BorrowedFd<'_>, events: PollFlags, meter: &Meter, reading: bool) {
+    let t0 = Instant::now();
+    let mut one = [PollFd::from_borrowed_fd(fd, events)];
+    while let Err(Errno::INTR) = poll(&mut one, None) {}
+    if reading {
+        meter.add_read_wait(t0.elapsed());
+    } else {
+        meter.add_write_wait(t0.elapsed());
     }
 }
 
@@ -329,18 +371,14 @@ fn wait_for_pipes(sfd: BorrowedFd<'_>, dfd: BorrowedFd<'_>, meter: &Meter) {
         }),
     );
     let readable = !probe[0].revents().is_empty();
+    let probed = t0.elapsed();
     // Wait on the side that is not ready (the source first: no data, nothing to write).
-    let mut one = if readable {
-        [PollFd::from_borrowed_fd(dfd, PollFlags::OUT)]
-    } else {
-        [PollFd::from_borrowed_fd(sfd, PollFlags::IN)]
-    };
-    while let Err(Errno::INTR) = poll(&mut one, None) {}
-    let waited = t0.elapsed();
     if readable {
-        meter.add_write_wait(waited);
+        meter.add_write_wait(probed);
+        wait_for(dfd, PollFlags::OUT, meter, false);
     } else {
-        meter.add_read_wait(waited);
+        meter.add_read_wait(probed);
+        wait_for(sfd, PollFlags::IN, meter, true);
     }
 }
 
