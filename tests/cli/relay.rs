@@ -466,3 +466,25 @@ fn a_slow_backend_slows_the_client_instead_of_filling_memory() {
     relay.signal(libc::SIGTERM);
     relay.finish().assert_code(143);
 }
+
+/// The splice path (socket → private pipe → socket) and the buffered one move the same
+/// bytes.
+#[test]
+fn splice_and_buffered_relays_move_identical_bytes() {
+    let env = Env::new();
+    let data = random_bytes(32 << 20, 77);
+    for (i, extra) in [&[][..], &["--no-splice"][..]].into_iter().enumerate() {
+        let (r, b) = (format!("./r{i}"), format!("./b{i}"));
+        let mut sink = env.spawn(["listen", "-v", &b]);
+        sink.close_stdin();
+        sink.wait_ready();
+        let mut args = vec!["--count", "1", &r, &b];
+        args.extend_from_slice(extra);
+        let relay = relay(&env, &args);
+        env.run(["connect", &r], &data).success();
+        let out = sink.finish();
+        out.success();
+        assert_eq!(sha256(&out.stdout), sha256(&data), "relay {extra:?}");
+        relay.finish().success();
+    }
+}
