@@ -481,8 +481,44 @@ _ipctool() {
     esac
 }
 
+# Addresses (added to clap's completion): where clap offers nothing for a word that is not
+# a flag, offer the address prefixes and paths; after unix:, fifo:, unix-dgram: or
+# seqpacket:, complete the path. COMP_WORDBREAKS usually splits words at ':', so the
+# replacements drop what bash already considers typed.
+_ipctool_with_addresses() {
+    _ipctool "$@"
+    [[ ${#COMPREPLY[@]} -eq 0 ]] || return 0
+    local line="${COMP_LINE:0:COMP_POINT}" word sub w
+    word="${line##*[[:space:]]}"
+    [[ $word == -* ]] && return 0
+    for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+        case "$w" in connect|listen|relay) sub=$w; break ;; esac
+    done
+    [[ -n $sub ]] || return 0
+    local prefix="" path="$word"
+    case "$word" in
+        unix:*|fifo:*|unix-dgram:*|seqpacket:*) prefix="${word%%:*}:"; path="${word#*:}" ;;
+    esac
+    local -a out=()
+    if [[ -z $prefix ]]; then
+        out+=( $(compgen -W "unix: @ abstract: fifo: exec: tcp: unix-dgram: seqpacket: -" -- "$word") )
+    fi
+    local f
+    while IFS= read -r f; do
+        [[ -d $f ]] && f="$f/"
+        out+=( "$prefix$f" )
+    done < <(compgen -f -- "$path")
+    if [[ $COMP_WORDBREAKS == *:* && $word == *:* ]]; then
+        local typed="${word%"${word##*:}"}"
+        out=( "${out[@]#"$typed"}" )
+    fi
+    COMPREPLY=( "${out[@]}" )
+    compopt -o nospace 2>/dev/null
+    return 0
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _ipctool -o nosort -o bashdefault -o default ipctool
+    complete -F _ipctool_with_addresses -o nosort -o bashdefault -o default ipctool
 else
-    complete -F _ipctool -o bashdefault -o default ipctool
+    complete -F _ipctool_with_addresses -o bashdefault -o default ipctool
 fi

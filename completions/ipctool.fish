@@ -159,3 +159,19 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_see
 complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
 complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "bench" -d 'Benchmark IPC transports on this machine, cross-process'
 complete -c ipctool -n "__fish_ipctool_using_subcommand help; and not __fish_seen_subcommand_from connect listen relay mkfifo pipe bench help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+
+# Addresses: the prefixes, and paths after unix:, fifo:, unix-dgram: or seqpacket:.
+function __fish_ipctool_address
+    set -l tok (commandline -ct)
+    if string match -qr '^(unix|fifo|unix-dgram|seqpacket):' -- $tok
+        set -l prefix (string replace -r '^([a-z-]+:).*' '$1' -- $tok)
+        for f in (__fish_complete_path (string replace -r '^[a-z-]+:' '' -- $tok))
+            echo $prefix$f
+        end
+    else
+        printf '%s\n' unix: @ abstract: fifo: exec: tcp: unix-dgram: seqpacket: -
+    end
+end
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -a "(__fish_ipctool_address)"
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -a "(__fish_ipctool_address)"
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -a "(__fish_ipctool_address)"

@@ -6,6 +6,7 @@ mod util;
 
 mod addresses;
 mod bench;
+mod completions;
 mod connect;
 mod generated;
 mod halfclose;

@@ -459,8 +459,9 @@ pub fn sha256(data: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Is an interop peer installed? Without it the test is skipped with a visible note,
-/// unless IPCTOOL_REQUIRE_INTEROP=1 makes that a failure (CI).
+/// Is an interop peer (socat, nc) or a shell the completions are tried in (zsh, fish)
+/// installed? Without it the test is skipped with a visible note, unless
+/// IPCTOOL_REQUIRE_INTEROP=1 makes that a failure (CI installs them all).
 pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
