@@ -103,11 +103,12 @@ fn generated_man_page_has_exit_status_and_examples() {
     write_man_pages(tmp.path()).expect("render");
     let top = std::fs::read_to_string(tmp.path().join("ipctool.1")).expect("ipctool.1");
     assert!(top.contains("EXIT STATUS"), "ipctool.1 lacks EXIT STATUS");
-    let connect = std::fs::read_to_string(tmp.path().join("ipctool-connect.1")).expect("page");
-    assert!(
-        connect.contains("EXAMPLES"),
-        "ipctool-connect.1 lacks EXAMPLES"
-    );
+    // Every subcommand's page ends with examples that work when pasted.
+    for sub in ["connect", "listen", "relay", "mkfifo", "pipe", "bench"] {
+        let page = std::fs::read_to_string(tmp.path().join(format!("ipctool-{sub}.1")))
+            .unwrap_or_else(|e| panic!("ipctool-{sub}.1: {e}"));
+        assert!(page.contains("EXAMPLES"), "ipctool-{sub}.1 lacks EXAMPLES");
+    }
 }
 
 #[test]
