@@ -112,7 +112,8 @@ pub struct TransferArgs {
 
     /// Close a connection after this long with no traffic either way (e.g. 30s)
     ///
-    /// Closing an idle connection is a normal end (exit 0); `-v` says so.
+    /// Closing an idle connection is a normal end (exit 0); `-v` says so. If bytes were
+    /// still waiting to be delivered (the peer stopped reading), it is a failure (exit 1).
     #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
     pub idle_timeout: Option<Duration>,
 }
@@ -122,8 +123,9 @@ pub struct TransferArgs {
 /// Sends stdin to ADDR and writes what comes back to stdout. At EOF on stdin the sending
 /// side is shut down (half-close) and ipctool keeps reading the answer, with no time limit.
 /// It exits 0 when the peer has closed; when the peer closes completely it ends at once,
-/// even if stdin never ends. A reset or a failed write is exit 1: a session that may have
-/// lost data never exits 0.
+/// even if stdin never ends. (Over TCP a complete close cannot be told from a half-close
+/// until something is sent: with an idle stdin, connect waits; use --idle-timeout.) A reset
+/// or a failed write is exit 1: a session that may have lost data never exits 0.
 #[derive(Debug, Args)]
 #[command(after_long_help = CONNECT_EXAMPLES)]
 pub struct ConnectArgs {

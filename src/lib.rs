@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Verbosity::Normal
     };
     let printer = Printer::new(verbosity, cli.global.color);
+    transport::raise_descriptor_limit();
     let signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {

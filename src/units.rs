@@ -68,11 +68,21 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Parses a humantime duration (`500ms`, `2s`, `1m`, `1h 30m`).
+/// The longest duration accepted: deadlines are computed as "now + duration", and beyond
+/// this the clock arithmetic would overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// Parses a humantime duration (`500ms`, `2s`, `1m`, `1h 30m`), at most 100 years.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
         format!("invalid duration '{s}': {e}; expected a number with a unit, e.g. 500ms, 2s, 1m")
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "invalid duration '{s}': too long (at most 100 years)"
+        ));
+    }
+    Ok(d)
 }
 
 /// Parses a duration that must be longer than zero.
@@ -194,6 +204,12 @@ mod tests {
         assert!(parse_duration("5").expect_err("no unit").contains("'5'"));
         assert!(parse_duration("soon").is_err());
         assert!(parse_positive_duration("0s").is_err());
+        assert!(
+            parse_duration("584000000000y")
+                .expect_err("huge")
+                .contains("too long")
+        );
+        assert_eq!(parse_duration("99y").map(|d| d <= MAX_DURATION), Ok(true));
     }
 
     #[test]

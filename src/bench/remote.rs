@@ -267,8 +267,9 @@ impl Drop for Clients {
             conn.aborter().abort();
             if let Some(child) = conn.child.as_mut() {
                 self.kills.remove_pid(child.pid());
-                child.terminate();
-                let _ = child.wait();
+                // SIGTERM now, SIGKILL two seconds later: a child that ignores SIGTERM
+                // must not keep bench from ending.
+                let _ = crate::engine::session::reap(child, std::time::Duration::ZERO);
             }
         }
     }

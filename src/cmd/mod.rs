@@ -126,7 +126,7 @@ pub fn bridge_stdio(
         sent.bytes(),
         received.bytes(),
         match outcome.end {
-            End::Idle => format!(
+            End::Idle | End::IdleWithData => format!(
                 " (idle for {})",
                 format_duration(transfer.session.idle_timeout.unwrap_or(Duration::ZERO))
             ),

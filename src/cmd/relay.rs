@@ -17,7 +17,7 @@ use crate::server::handlers::RelayHandler;
 use crate::server::{self, Handler, ServeConfig, Slot};
 use crate::stats::{Record, TotalRecord};
 use crate::term::escape;
-use crate::transport::intercept::Intercept;
+use crate::transport::intercept::{self, Intercept};
 use crate::transport::{self, BindOpts, DialOpts, Listener};
 use crate::wake::Waker;
 
@@ -90,23 +90,12 @@ impl RelayConfig {
 pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
     let cfg = RelayConfig::from_args(args, ctx)?;
     // With --intercept, TO is the original socket, moved aside.
-    let mut intercept = None;
-    let (listener, to) = match &cfg.from {
-        From::Intercept(path) => {
-            let (listener, guard) = Intercept::install(path, &ctx.printer)?;
-            let to = guard.original();
-            intercept = Some(guard);
-            (Some(listener), to)
-        }
-        From::Serve(addr) => (
-            Some(Listener::bind(addr, &cfg.bind, &ctx.printer)?),
-            cfg.to.clone().ok_or_else(|| anyhow!("relay needs TO"))?,
-        ),
-        From::Open(_) => (
-            None,
-            cfg.to.clone().ok_or_else(|| anyhow!("relay needs TO"))?,
-        ),
+    let to = match (&cfg.from, &cfg.to) {
+        (From::Intercept(path), _) => Address::Unix(intercept::aside_of(path)),
+        (_, Some(to)) => to.clone(),
+        (_, None) => return Err(anyhow!("relay needs TO")),
     };
+    // The dump first: a dump that cannot be written must not leave a socket behind.
     let dump = match (&cfg.dump, cfg.hex) {
         (Some(path), _) => Some(Arc::new(
             HexDump::to_file(path, to.to_string()).with_context(|| {
@@ -118,6 +107,16 @@ pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
         )),
         (None, true) => Some(Arc::new(HexDump::to_stderr(&ctx.printer, to.to_string()))),
         (None, false) => None,
+    };
+    let mut intercept = None;
+    let listener = match &cfg.from {
+        From::Intercept(path) => {
+            let (listener, guard) = Intercept::install(path, &ctx.printer)?;
+            intercept = Some(guard);
+            Some(listener)
+        }
+        From::Serve(addr) => Some(Listener::bind(addr, &cfg.bind, &ctx.printer)?),
+        From::Open(_) => None,
     };
     let handler = RelayHandler {
         to: to.clone(),
@@ -153,17 +152,20 @@ fn relay_once(ctx: &Ctx, cfg: &RelayConfig, handler: RelayHandler) -> Result<Exi
     let From::Open(from) = &cfg.from else {
         return Err(anyhow!("relay_once needs an opened FROM"));
     };
-    let conn = match from {
+    // A FIFO ipctool created is removed when its guard goes: keep it for the session.
+    let (conn, _fifo_file) = match from {
         Address::Fifo(_) => {
             let fifo = Listener::bind(from, &cfg.bind, &ctx.printer)?;
             ctx.printer.event(format_args!(
                 "listening on {}",
                 escape(&fifo.address().to_string())
             ));
-            fifo.accept()
-                .with_context(|| format!("cannot read {}", escape(&from.to_string())))?
+            let conn = fifo
+                .accept()
+                .with_context(|| format!("cannot read {}", escape(&from.to_string())))?;
+            (conn, fifo.stop_accepting())
         }
-        _ => transport::stdio()?,
+        _ => (transport::stdio()?, None),
     };
     let slot = Arc::new(Slot::new(1, from.clone(), conn.peer, None));
     let waker = Waker::new()?;

@@ -98,6 +98,9 @@ pub enum End {
     StdoutGone,
     /// No traffic for the idle timeout.
     Idle,
+    /// No traffic for the idle timeout, with bytes still waiting to be delivered (the
+    /// peer stopped reading): data was lost.
+    IdleWithData,
     /// A stop signal arrived.
     Signal(i32),
     /// The owner aborted it (server shutdown).
@@ -163,6 +166,8 @@ struct DirState {
     to_stdout: bool,
     /// The destination is an `exec` child's stdin.
     into_child: bool,
+    /// The copy's thread has reported (or there never was one).
+    thread_done: bool,
 }
 
 /// A running session.
@@ -179,6 +184,8 @@ pub struct Session {
     child: Option<ExecChild>,
     /// The child's status, if it was reaped while the session ran.
     child_status: Option<std::process::ExitStatus>,
+    /// The direction that reads the child's stdout.
+    from_child: Option<Dir>,
     /// The remote's peer credentials, for reports.
     pub peer: PeerCreds,
     /// The connections, emptied of their halves: what they still hold (a FIFO's own
@@ -202,6 +209,13 @@ impl Session {
         let aborters = [local.aborter(), remote.aborter()];
         let child_is_remote = remote.child.is_some();
         let child = remote.child.take().or_else(|| local.child.take());
+        let from_child = child.as_ref().map(|_| {
+            if child_is_remote {
+                Dir::Recv
+            } else {
+                Dir::Send
+            }
+        });
         // Which direction writes into the child (its stdin): a pidfd tells when it is gone.
         let into_child = |dir: Dir| {
             child.is_some()
@@ -238,6 +252,7 @@ impl Session {
                     // side sees EOF at once.
                     shut(from, to);
                     state.end = DirEnd::Skipped;
+                    state.thread_done = true;
                     continue;
                 }
             };
@@ -284,6 +299,7 @@ impl Session {
             aborters,
             child,
             child_status: None,
+            from_child,
             peer,
             _conns: [local, remote],
         })
@@ -329,6 +345,24 @@ impl Session {
             Some(status) => Some(status),
             None => self.child.as_mut().and_then(|c| reap(c, grace)),
         };
+        // The command is gone but something it started still holds its stdout, so the
+        // copy reading it would wait (and keep its descriptors) for as long as that lives.
+        // Its end may be decided already (the client hung up): what matters is its thread.
+        if let (Some(child), Some(dir)) = (&self.child, self.from_child) {
+            // A copy about to report its EOF gets a moment, so that a background job the
+            // command started properly (its output elsewhere) is not stopped for nothing.
+            let until = Instant::now() + Duration::from_millis(100);
+            while !self.dirs[dir as usize].thread_done {
+                let left = until.saturating_duration_since(Instant::now());
+                match self.rx.recv_timeout(left) {
+                    Ok((d, _)) => self.dirs[d as usize].thread_done = true,
+                    Err(_) => break,
+                }
+            }
+            if !self.dirs[dir as usize].thread_done {
+                child.stop_group();
+            }
+        }
         let [send, recv] = self.dirs;
         Outcome {
             end,
@@ -346,6 +380,7 @@ impl Session {
         loop {
             while let Ok((dir, result)) = self.rx.try_recv() {
                 let state = &mut self.dirs[dir as usize];
+                state.thread_done = true;
                 let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
                 state.end = match result {
                     Ok(()) => DirEnd::Eof,
@@ -376,7 +411,11 @@ impl Session {
                 Some(limit) => {
                     let idle = self.sent.idle_for(now).min(self.received.idle_for(now));
                     if idle >= limit {
-                        return End::Idle;
+                        return if self.data_stuck() {
+                            End::IdleWithData
+                        } else {
+                            End::Idle
+                        };
                     }
                     Some(limit - idle)
                 }
@@ -387,6 +426,35 @@ impl Session {
                 None => continue,
             }
         }
+    }
+
+    /// True when a direction still running holds bytes it could not deliver, or faces a
+    /// destination that takes nothing more (a socket or our stdout that is full).
+    fn data_stuck(&self) -> bool {
+        self.dirs.iter().enumerate().any(|(i, d)| {
+            if d.end.is_over() {
+                return false;
+            }
+            let meter = if i == Dir::Send as usize {
+                &self.sent
+            } else {
+                &self.received
+            };
+            if meter.in_flight() {
+                return true;
+            }
+            match &d.hangup {
+                Hangup::Socket(_) | Hangup::Stdout => d.hangup.fd().is_some_and(|(fd, _)| {
+                    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::OUT)];
+                    let now = Timespec {
+                        tv_sec: 0,
+                        tv_nsec: 0,
+                    };
+                    matches!(poll(&mut p, Some(&now)), Ok(0))
+                }),
+                _ => false,
+            }
+        })
     }
 
     /// Waits for a wake-up or a hang-up; returns an end if one was decided.
@@ -453,6 +521,7 @@ impl DirState {
             hup_pending: false,
             to_stdout,
             into_child: false,
+            thread_done: false,
         }
     }
 }
@@ -522,7 +591,7 @@ fn run_direction(
 
 /// Reaps an `exec:` child: `grace` to exit on its own, then SIGTERM, and SIGKILL if it
 /// ignores that for two seconds.
-fn reap(child: &mut ExecChild, grace: Duration) -> Option<std::process::ExitStatus> {
+pub fn reap(child: &mut ExecChild, grace: Duration) -> Option<std::process::ExitStatus> {
     if let Some(status) = wait_for_exit(child, grace) {
         return Some(status);
     }

@@ -92,18 +92,29 @@ impl HexDump {
     }
 
     /// Dumps into `path`: created 0600 if missing, truncated if a regular file, never
-    /// opened through a symlink.
+    /// opened through a symlink. A character device (a terminal, /dev/null) is written as
+    /// it is; a FIFO, socket or directory is refused rather than waited on.
     pub fn to_file(path: &Path, to: String) -> io::Result<HexDump> {
-        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
         let file = crate::transport::sockfile::with_umask_cleared(|| {
             std::fs::OpenOptions::new()
                 .write(true)
                 .create(true)
-                .truncate(true)
                 .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                 .open(path)
         })?;
+        let kind = file.metadata()?.file_type();
+        if kind.is_file() {
+            file.set_len(0)?;
+        } else if !kind.is_char_device() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file or a device",
+            ));
+        }
+        let flags = rustix::fs::fcntl_getfl(&file)?;
+        rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
         Ok(HexDump {
             target: Target::File(Mutex::new(file)),
             styles: Styles { enabled: false },

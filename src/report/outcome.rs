@@ -31,6 +31,13 @@ pub fn judge(outcome: &Outcome, sides: &Sides<'_>) -> (&'static str, Option<anyh
     match outcome.end {
         End::Complete => ("complete", None),
         End::Idle => ("idle", None),
+        End::IdleWithData => (
+            "failed",
+            Some(anyhow!(
+                "the idle timeout closed the connection to {} while data still waited to be delivered (the peer stopped reading)",
+                sides.remote
+            )),
+        ),
         End::StdoutGone => ("stdout-closed", None),
         End::Signal(_) => ("interrupted", None),
         End::Aborted => ("aborted", None),

@@ -145,7 +145,9 @@ impl Drop for LineSink {
 }
 
 struct Member {
-    out: Output,
+    /// Locked only by whoever writes to this client: a client that does not read blocks
+    /// the broadcast (backpressure), never the accept loop.
+    out: Mutex<Output>,
     sent: Arc<Meter>,
     aborter: Aborter,
 }
@@ -153,7 +155,8 @@ struct Member {
 /// Our stdin, sent to every connected client.
 #[derive(Default)]
 pub struct Broadcast {
-    members: Mutex<BTreeMap<u64, Member>>,
+    /// Held only to add, remove or list members, never across I/O.
+    members: Mutex<BTreeMap<u64, Arc<Member>>>,
     eof: AtomicBool,
 }
 
@@ -162,10 +165,16 @@ impl Broadcast {
     pub fn join(&self, id: u64, mut out: Output, sent: Arc<Meter>, aborter: Aborter) {
         let mut g = self.members.lock().unwrap_or_else(|p| p.into_inner());
         if self.eof.load(Ordering::SeqCst) {
+            drop(g);
             let _ = out.close_write();
             return;
         }
-        g.insert(id, Member { out, sent, aborter });
+        let member = Member {
+            out: Mutex::new(out),
+            sent,
+            aborter,
+        };
+        g.insert(id, Arc::new(member));
     }
 
     /// Removes a client, unblocking a broadcast write stuck on it first.
@@ -174,6 +183,11 @@ impl Broadcast {
         let mut g = self.members.lock().unwrap_or_else(|p| p.into_inner());
         g.remove(&id);
     }
+
+    fn snapshot(&self) -> Vec<(u64, Arc<Member>)> {
+        let g = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        g.iter().map(|(id, m)| (*id, Arc::clone(m))).collect()
+    }
 }
 
 /// The [`Sink`] side of a [`Broadcast`], fed by the copy of our stdin.
@@ -181,28 +195,30 @@ pub struct BroadcastSink(pub Arc<Broadcast>);
 
 impl Sink for BroadcastSink {
     fn write_from(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut g = self.0.members.lock().unwrap_or_else(|p| p.into_inner());
-        let mut gone = Vec::new();
-        for (id, m) in g.iter_mut() {
-            match write_all(&mut m.out, buf) {
+        for (id, m) in self.0.snapshot() {
+            let written = {
+                let mut out = m.out.lock().unwrap_or_else(|p| p.into_inner());
+                write_all(&mut *out, buf)
+            };
+            match written {
                 Ok(()) => m.sent.add(buf.len() as u64, Instant::now()),
                 // This client went away; the others go on.
-                Err(_) => gone.push(*id),
-            }
-        }
-        for id in gone {
-            if let Some(m) = g.remove(&id) {
-                m.aborter.abort();
+                Err(_) => self.0.leave(id, &m.aborter),
             }
         }
         Ok(buf.len())
     }
 
     fn close_write(&mut self) -> io::Result<()> {
-        self.0.eof.store(true, Ordering::SeqCst);
-        let mut g = self.0.members.lock().unwrap_or_else(|p| p.into_inner());
-        for m in g.values_mut() {
-            let _ = m.out.close_write();
+        let members = {
+            // Set under the lock: a client joining now either sees EOF or is listed.
+            let g = self.0.members.lock().unwrap_or_else(|p| p.into_inner());
+            self.0.eof.store(true, Ordering::SeqCst);
+            g.values().cloned().collect::<Vec<_>>()
+        };
+        for m in members {
+            let mut out = m.out.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = out.close_write();
         }
         Ok(())
     }

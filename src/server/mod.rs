@@ -62,6 +62,22 @@ impl ServeConfig {
     }
 }
 
+/// How long the listener rests after running out of descriptors.
+const FD_PAUSE: Duration = Duration::from_millis(100);
+/// At most one "out of descriptors" warning this often.
+const FD_WARNING_EVERY: Duration = Duration::from_secs(10);
+
+/// True for the errors that mean "no descriptor (or memory) for one more connection".
+fn is_out_of_fds(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+/// How long a stopping server waits for its connections to wind up.
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+
 /// Serves one accepted connection to its end.
 pub trait Handler: Send + Sync + 'static {
     /// Runs the connection. Register a way to stop it with [`Slot::on_stop`] and its meters
@@ -103,7 +119,10 @@ pub fn serve(
     let mut active: BTreeMap<u64, Arc<Slot>> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut accepted = 0u64;
-    let mut threads = Vec::new();
+    // Out of descriptors (EMFILE): stop polling the listener until a connection ends or
+    // a moment passes, instead of spinning on a backlog we cannot take.
+    let mut paused_until: Option<Instant> = None;
+    let mut last_fd_warning: Option<Instant> = None;
     let stop_all = |active: &BTreeMap<u64, Arc<Slot>>| {
         for slot in active.values() {
             slot.stop();
@@ -112,6 +131,7 @@ pub fn serve(
 
     let status = loop {
         while let Ok((id, rec)) = done_rx.try_recv() {
+            paused_until = None;
             active.remove(&id);
             totals.add(&rec);
             report_closed(ctx, &shown, &rec);
@@ -158,7 +178,17 @@ pub fn serve(
             timeout = Some(timeout.map_or(left, |t| t.min(left)));
         }
         let room = cfg.max_clients.is_none_or(|m| active.len() < m);
-        let accepting = listener.as_ref().filter(|_| room && more);
+        if let Some(until) = paused_until {
+            match until.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => {
+                    timeout = Some(timeout.map_or(left, |t| t.min(left)))
+                }
+                _ => paused_until = None,
+            }
+        }
+        let accepting = listener
+            .as_ref()
+            .filter(|_| room && more && paused_until.is_none());
         let mut fds = vec![PollFd::from_borrowed_fd(waker.fd(), PollFlags::IN)];
         if let Some(l) = accepting {
             fds.push(PollFd::from_borrowed_fd(l.ready_fd(), PollFlags::IN));
@@ -183,10 +213,23 @@ pub fn serve(
             continue;
         }
         let Some(l) = &listener else { continue };
-        let conn = match l.accept() {
+        let mut out_of_fds = |e: &std::io::Error| {
+            paused_until = Some(Instant::now() + FD_PAUSE);
+            if last_fd_warning.is_none_or(|t| t.elapsed() >= FD_WARNING_EVERY) {
+                last_fd_warning = Some(Instant::now());
+                ctx.printer.warn(format_args!(
+                    "could not take a client on {shown}: {e}; waiting for connections to end"
+                ));
+            }
+        };
+        let mut conn = match l.accept() {
             Ok(conn) => conn,
+            Err(e) if is_out_of_fds(&e) => {
+                out_of_fds(&e);
+                continue;
+            }
+            // A client that left before accept, and the like: that client only.
             Err(e) => {
-                // EMFILE, a client that left before accept: that client only.
                 ctx.printer
                     .warn(format_args!("could not accept a client on {shown}: {e}"));
                 continue;
@@ -195,8 +238,15 @@ pub fn serve(
         if !admitted(ctx, cfg, &conn, &shown) {
             continue;
         }
+        let wake = match waker.sender() {
+            Ok(w) => w,
+            Err(e) => {
+                conn.aborter().abort();
+                out_of_fds(&e);
+                continue;
+            }
+        };
         accepted += 1;
-        let mut conn = conn;
         let slot = Arc::new(Slot::new(
             accepted,
             addr.clone(),
@@ -206,7 +256,7 @@ pub fn serve(
         handler.accepted(&mut conn, &slot);
         report_accepted(ctx, &slot);
         active.insert(accepted, Arc::clone(&slot));
-        let (handler, done_tx, wake) = (Arc::clone(&handler), done_tx.clone(), waker.sender()?);
+        let (handler, done_tx) = (Arc::clone(&handler), done_tx.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("conn-{accepted}"))
             .stack_size(256 << 10)
@@ -217,25 +267,34 @@ pub fn serve(
                 let _ = done_tx.send((slot.id, rec));
                 wake.wake();
             });
-        match spawned {
-            Ok(t) => threads.push(t),
-            Err(e) => {
-                active.remove(&accepted);
-                ctx.printer.warn(format_args!(
-                    "could not start a thread for connection {accepted}: {e}"
-                ));
-            }
+        if let Err(e) = spawned {
+            active.remove(&accepted);
+            ctx.printer.warn(format_args!(
+                "could not start a thread for connection {accepted}: {e}"
+            ));
         }
-        threads.retain(|t| !t.is_finished());
     };
 
-    // Stopping: connections were told to stop; collect their records.
+    // Stopping: connections were told to stop; collect their records. A connection stuck
+    // where no stop reaches (writing to a stdout nobody reads) is not waited for past
+    // STOP_GRACE: it is reported from its meters and left to the process exit.
     drop(listener);
     drop(done_tx);
-    for t in threads {
-        let _ = t.join();
+    let deadline = Instant::now() + STOP_GRACE;
+    while !active.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match done_rx.recv_timeout(left) {
+            Ok((id, rec)) => {
+                active.remove(&id);
+                totals.add(&rec);
+                report_closed(ctx, &shown, &rec);
+                stats.print(&[Record::Connection(rec)]);
+            }
+            Err(_) => break,
+        }
     }
-    while let Ok((_, rec)) = done_rx.try_recv() {
+    for slot in std::mem::take(&mut active).into_values() {
+        let rec = slot.record("aborted");
         totals.add(&rec);
         report_closed(ctx, &shown, &rec);
         stats.print(&[Record::Connection(rec)]);

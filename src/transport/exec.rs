@@ -37,13 +37,27 @@ impl ExecChild {
         self.child.try_wait()
     }
 
-    /// Asks the child to stop (SIGTERM).
+    /// Asks the child to stop (SIGTERM), with what it started: its process group.
     pub fn terminate(&self) {
-        let _ = rustix::process::kill_process(self.pid(), rustix::process::Signal::TERM);
+        self.signal_group(rustix::process::Signal::TERM);
     }
 
-    /// Stops the child for good (SIGKILL).
+    fn signal_group(&self, sig: rustix::process::Signal) {
+        if rustix::process::kill_process_group(self.pid(), sig).is_err() {
+            let _ = rustix::process::kill_process(self.pid(), sig);
+        }
+    }
+
+    /// Sends SIGTERM to the child's process group: what it started and left holding its
+    /// pipes. The group outlives the child's pid only while it has members, so the number
+    /// cannot have been reused.
+    pub fn stop_group(&self) {
+        self.signal_group(rustix::process::Signal::TERM);
+    }
+
+    /// Stops the child and its process group for good (SIGKILL).
     pub fn kill(&mut self) {
+        self.signal_group(rustix::process::Signal::KILL);
         let _ = self.child.kill();
     }
 }
@@ -62,14 +76,17 @@ pub fn shell_command(cmd: &str) -> Command {
     command.arg("-c").arg(cmd);
     #[allow(unsafe_code)]
     // SAFETY: the hook runs in the forked child before exec and only makes
-    // async-signal-safe calls (rt_sigaction, close_range); it touches no memory of the
-    // parent's other threads.
+    // async-signal-safe calls (rt_sigaction, setrlimit, close_range); it reads one
+    // initialized static and touches no memory of the parent's other threads.
     unsafe {
         command.pre_exec(|| {
             for sig in 1..libc::SIGRTMAX() {
                 if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                     default_disposition(sig);
                 }
+            }
+            if let Some(limit) = START_NOFILE.get() {
+                libc::setrlimit(libc::RLIMIT_NOFILE, limit);
             }
             // Mark every descriptor above stderr close-on-exec (std's own error-report
             // pipe already is); closing them outright would hide a failed exec from std.
@@ -111,9 +128,37 @@ fn default_disposition(sig: libc::c_int) {
     }
 }
 
+/// The descriptor limit ipctool started with, restored in its commands.
+static START_NOFILE: std::sync::OnceLock<libc::rlimit> = std::sync::OnceLock::new();
+
+/// Raises our soft limit on open descriptors to the hard limit (every connection of a
+/// server takes a dozen), remembering the old one for the commands we start: a program
+/// using select(2) breaks on descriptors above 1024.
+pub fn raise_descriptor_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    let to_raw = |v: Option<u64>| v.unwrap_or(libc::RLIM_INFINITY);
+    let _ = START_NOFILE.set(libc::rlimit {
+        rlim_cur: to_raw(now.current),
+        rlim_max: to_raw(now.maximum),
+    });
+    if now.current != now.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            rustix::process::Rlimit {
+                current: now.maximum,
+                maximum: now.maximum,
+            },
+        );
+    }
+}
+
 /// Starts `sh -c CMD`, with the peer's credentials in its environment where known.
 pub fn spawn(cmd: &str, peer: &PeerCreds) -> io::Result<Conn> {
     let mut command = shell_command(cmd);
+    // Its own process group: what the command starts in the background can be stopped
+    // with it when the connection ends (see `ExecChild::stop_group`).
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

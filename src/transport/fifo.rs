@@ -136,12 +136,18 @@ pub fn open_writer(
                 found: "no such file".into(),
             }),
             Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                // ENXIO is also what opening a socket file gives: only a FIFO waits.
+                if let Ok(meta) = fs::metadata(path)
+                    && !meta.file_type().is_fifo()
+                {
+                    return Err(retry::Failure::Fatal(anyhow!(
+                        "could not connect to {shown}: it is {}, not a FIFO",
+                        describe(&meta)
+                    )));
+                }
                 if opts.wait.is_none() {
                     // No --wait: block until a reader comes, like `> fifo` in a shell, but
                     // in small sleeps so that Ctrl-C still works.
-                    if let Some(sig) = signals.stop_requested() {
-                        return Err(retry::Failure::Fatal(crate::error::Interrupted(sig).into()));
-                    }
                     std::thread::sleep(std::time::Duration::from_millis(attempts.min(20) as u64));
                     return Err(retry::Failure::Again);
                 }

@@ -94,14 +94,25 @@ pub fn connect(addr: &Address, opts: &DialOpts, signals: &Signals) -> Result<Con
     let name =
         name_of(addr).map_err(|e| anyhow!(e).context(format!("could not connect to {addr}")))?;
     retry::until_ready(addr, opts.wait, signals, |left| {
-        let attempt = match left {
-            // Blocking connect: a full backlog makes it wait for room, like any client.
-            None => ConnectOptions::new().name(name.borrow()).connect_sync(),
-            Some(left) => connect_bounded(&name, left),
-        };
-        attempt.and_then(conn_of).map_err(|e| classify(addr, e))
+        // Bounded slices even without --wait: a connect blocked on a full backlog is
+        // restarted after a signal, so Ctrl-C would not be seen until the listener took us.
+        let slice = left.map_or(SLICE, |l| l.min(SLICE));
+        match connect_bounded(&name, slice).and_then(conn_of) {
+            Ok(conn) => Ok(conn),
+            // A full backlog without --wait: keep waiting for room, like any client.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && left.is_none() => {
+                std::thread::sleep(BACKLOG_PAUSE);
+                Err(retry::Failure::Again)
+            }
+            Err(e) => Err(classify(addr, e)),
+        }
     })
 }
+
+/// How long one connect attempt may block before stop signals are looked at again.
+const SLICE: Duration = Duration::from_millis(250);
+/// The pause between attempts while the backlog stays full.
+const BACKLOG_PAUSE: Duration = Duration::from_millis(5);
 
 /// A connect that gives up after `left`. interprocess reports a full backlog on a bounded
 /// connect as success with an unconnected socket (see the notes), so the new socket is

@@ -27,7 +27,7 @@ use crate::signals::Signals;
 use crate::term::Printer;
 use crate::wake::Waker;
 
-pub use exec::{ExecChild, shell_command, spawn as exec_spawn};
+pub use exec::{ExecChild, raise_descriptor_limit, shell_command, spawn as exec_spawn};
 pub use half::{CloseHow, FdKind, Input, Output};
 pub use stdio::stdio;
 

@@ -19,7 +19,8 @@ pub enum Failure {
     NotYet { found: String },
     /// Retrying cannot help.
     Fatal(anyhow::Error),
-    /// Try again at once, with no deadline (the attempt already waited).
+    /// Try again at once, with no deadline (the attempt already waited); a stop signal
+    /// ends the retrying.
     Again,
 }
 
@@ -41,7 +42,12 @@ pub fn until_ready<T>(
             Ok(v) => return Ok(v),
             Err(Failure::Fatal(e)) => return Err(e),
             Err(Failure::NotYet { found }) => found,
-            Err(Failure::Again) => continue,
+            Err(Failure::Again) => {
+                if let Some(sig) = signals.stop_requested() {
+                    return Err(Interrupted(sig).into());
+                }
+                continue;
+            }
         };
         let Some(deadline) = deadline else {
             return Err(hinted(

@@ -3,6 +3,7 @@
 use std::io;
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 
@@ -63,6 +64,11 @@ fn conn_of(stream: TcpStream) -> io::Result<Conn> {
     Conn::socket(OwnedFd::from(stream), PeerCreds::default())
 }
 
+/// How long one connect attempt may block before stop signals are looked at again.
+const SLICE: Duration = Duration::from_secs(1);
+/// How long an unanswered connect is retried without `--wait`.
+const NO_ANSWER: Duration = Duration::from_secs(127);
+
 /// Connects over TCP; with `--wait`, retries while the port refuses.
 pub fn connect(
     addr: &Address,
@@ -76,16 +82,16 @@ pub fn connect(
         .to_socket_addrs()
         .map_err(|e| anyhow!(e).context(format!("could not resolve {shown}")))?
         .collect();
+    let began = std::time::Instant::now();
     retry::until_ready(addr, opts.wait, signals, |left| {
         let mut last = None;
         for target in &targets {
-            let attempt = match left {
-                None => TcpStream::connect(target),
-                Some(left) => TcpStream::connect_timeout(
-                    target,
-                    left.max(std::time::Duration::from_millis(1)),
-                ),
-            };
+            // Bounded slices even without --wait, so that a stop signal is seen while a
+            // host does not answer (a blocking connect is restarted after the signal).
+            let slice = left
+                .map_or(SLICE, |l| l.min(SLICE))
+                .max(Duration::from_millis(1));
+            let attempt = TcpStream::connect_timeout(target, slice);
             match attempt {
                 Ok(s) => {
                     let mut conn = conn_of(s).map_err(|e| retry::Failure::Fatal(e.into()))?;
@@ -100,6 +106,11 @@ pub fn connect(
             io::ErrorKind::ConnectionRefused => Err(retry::Failure::NotYet {
                 found: "nothing listening on that port (connection refused)".into(),
             }),
+            // Without --wait, a host that does not answer is given as long as the kernel
+            // gives a blocking connect (about two minutes of SYN retries).
+            io::ErrorKind::TimedOut if left.is_none() && began.elapsed() < NO_ANSWER => {
+                Err(retry::Failure::Again)
+            }
             io::ErrorKind::TimedOut => Err(retry::Failure::NotYet {
                 found: "no answer (connect timed out)".into(),
             }),

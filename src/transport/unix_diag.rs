@@ -156,10 +156,24 @@ fn u16_at(b: &[u8], at: usize) -> Option<u16> {
 }
 
 /// The listener bound to the socket file with this device and inode, if one is listening.
+///
+/// Matched on the inode alone, truncated to the 32 bits the kernel reports: the device
+/// the kernel gives is the superblock's, which is not what `stat` says on btrfs (each
+/// subvolume has its own `st_dev`). A false match (another filesystem's listening socket
+/// with the same inode number) only makes a stale file look live, so it is refused, never
+/// deleted; the device is kept to prefer an exact match for the holder's pid.
 pub fn listener_on_file(dev: u64, ino: u64) -> io::Result<Option<Listening>> {
-    Ok(listening_sockets()?
+    let mut candidates: Vec<Listening> = listening_sockets()?
         .into_iter()
-        .find(|l| l.file == Some((dev, ino))))
+        .filter(|l| l.file.is_some_and(|(_, i)| i == u64::from(ino as u32)))
+        .collect();
+    let exact = candidates
+        .iter()
+        .position(|l| l.file.is_some_and(|(d, _)| d == dev));
+    Ok(match exact {
+        Some(i) => Some(candidates.swap_remove(i)),
+        None => candidates.pop(),
+    })
 }
 
 /// The listener on this abstract name, if one is listening.
@@ -220,6 +234,21 @@ mod tests {
         assert_eq!(
             listener_on_file(meta.dev(), meta.ino()).expect("sock_diag"),
             None
+        );
+    }
+
+    /// Regression (btrfs): `stat`'s device differs from the one the kernel reports, and a
+    /// live listener must still be found, or its socket would be taken for stale.
+    #[test]
+    fn a_listener_is_found_whatever_device_stat_reports() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s");
+        let _l = UnixListener::bind(&path).expect("bind");
+        let meta = std::fs::symlink_metadata(&path).expect("lstat");
+        let found = listener_on_file(meta.dev() ^ 0xdead, meta.ino()).expect("sock_diag");
+        assert!(
+            found.is_some(),
+            "found by inode despite another device number"
         );
     }
 

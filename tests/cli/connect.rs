@@ -59,8 +59,14 @@ fn wait_succeeds_when_the_listener_comes_up_late() {
     let env = Env::new();
     let mut client = env.spawn(["connect", "--wait", "20s", "./late"]);
     client.feed(b"hello late server".to_vec());
-    // The client is retrying; the server comes up afterwards.
+    // The client is retrying (still running, nothing there yet); the server comes up
+    // afterwards.
     std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        client.child.try_wait().expect("wait").is_none(),
+        "connect --wait retries"
+    );
+    assert!(!env.path("late").exists());
     let mut server = env.spawn(["listen", "-v", "./late"]);
     server.feed(b"welcome".to_vec());
     server.wait_ready();

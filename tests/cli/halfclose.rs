@@ -181,13 +181,16 @@ fn connect_stdout_delivers_each_message_before_the_next_arrives() {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
     let mut child = client.spawn().expect("spawn");
-    // A stall must fail the test, not hang it: kill connect at the deadline.
+    // A stall must fail the test, not hang it: kill connect at the deadline, unless the
+    // test said it is done (so a recycled pid is never hit).
     let pid = child.id();
-    std::thread::spawn(move || {
-        std::thread::sleep(DEADLINE);
-        let _ = std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(DEADLINE).is_err() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        }
     });
     let mut stdin = child.stdin.take().expect("stdin");
     let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
@@ -202,5 +205,8 @@ fn connect_stdout_delivers_each_message_before_the_next_arrives() {
     }
     server.join().expect("server");
     drop(stdin);
-    assert!(child.wait().expect("wait").success());
+    let status = child.wait().expect("wait");
+    let _ = done.send(());
+    watchdog.join().expect("watchdog");
+    assert!(status.success());
 }

@@ -14,6 +14,7 @@ mod interop;
 mod listen;
 mod mkfifo;
 mod pipe;
+mod regressions;
 mod relay;
 mod server;
 mod sockfile;

@@ -329,6 +329,11 @@ impl Proc {
         self.stdin.as_mut().expect("stdin is piped and open")
     }
 
+    /// Takes the stdin pipe (to write to it from another thread).
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin is piped and open")
+    }
+
     /// Closes stdin now.
     pub fn close_stdin(&mut self) {
         self.stdin.take();
@@ -472,7 +477,13 @@ pub fn have(tool: &str) -> bool {
         if std::env::var("IPCTOOL_REQUIRE_INTEROP").as_deref() == Ok("1") {
             panic!("{tool} is not installed and IPCTOOL_REQUIRE_INTEROP=1");
         }
-        eprintln!("note: {tool} is not installed: skipping this interop test");
+        // Straight to fd 2: libtest captures eprintln! of passing tests, and the skip
+        // must be visible in a plain `cargo test`.
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {tool} is not installed: skipping {}",
+            std::thread::current().name().unwrap_or("a test")
+        );
     }
     found
 }
