@@ -31,11 +31,13 @@ pub fn buffer(size: usize) -> Vec<u8> {
 }
 
 /// True for the errors that mean "the other side closed": the normal end of a stream the
-/// other process stopped reading.
+/// other process stopped reading (a datagram socket: refused once the other one is gone).
 pub fn is_peer_gone(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
     )
 }
 
@@ -202,6 +204,34 @@ pub fn echo(input: &mut Input, out: &mut Output, buf: &mut [u8]) -> io::Result<(
         match read_exact(input, buf) {
             Ok(true) => {}
             Ok(false) => return Ok(()),
+            Err(e) if is_peer_gone(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        match write_all(out, buf) {
+            Ok(()) => {}
+            Err(e) if is_peer_gone(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How long an idle datagram peer waits before it checks that bench is still there.
+pub const DATAGRAM_PROBE: Duration = Duration::from_millis(200);
+
+/// The peer's side of latency over datagrams, which have no EOF: echoes each message back.
+/// When none has come for [`DATAGRAM_PROBE`] (a receive timeout), an empty datagram asks
+/// whether bench is still there (it carries nothing, and bench reads past it); once that is
+/// refused, bench is gone and the echo ends.
+pub fn echo_datagrams(input: &mut Input, out: &mut Output, buf: &mut [u8]) -> io::Result<()> {
+    loop {
+        match read_exact(input, buf) {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match out.write(&[]) {
+                Ok(_) => continue,
+                Err(e) if is_peer_gone(&e) => return Ok(()),
+                Err(e) => return Err(e),
+            },
             Err(e) if is_peer_gone(&e) => return Ok(()),
             Err(e) => return Err(e),
         }

@@ -1,0 +1,445 @@
+//! Where messages meet byte streams: a [`MsgReader`] turns the messages of a socket into
+//! the bytes an [`super::Input`] yields, a [`MsgWriter`] turns the bytes given to an
+//! [`super::Output`] into messages. The copy engine and sessions see an ordinary connection
+//! (that is never spliced: its kind is [`super::FdKind::Message`]).
+//!
+//! [`Framing`] says how: by lines (the default, for stdio, pipes and commands), raw (each
+//! read is one message, messages written as they are), or whole messages (between two
+//! message sockets, where each read of one is exactly one message written to the other).
+
+use std::fmt::Debug;
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::sync::Arc;
+
+use rustix::net::Shutdown;
+
+use super::msgsock::{self, MsgType, Received};
+
+/// How the messages of a socket map to a byte stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// One line is one message: the newline is not sent, and is added back after each
+    /// received message (unless it already ends with one).
+    #[default]
+    Lines,
+    /// Each read of the stream is one message; a received message is written as it is.
+    Raw,
+    /// The other end is a message socket too: each read yields exactly one whole message.
+    Whole,
+}
+
+/// Decides, message by message, what a reader delivers (a datagram server: who sent it,
+/// `--allow-uid`, `--count`).
+pub trait Gate: Send + Debug {
+    /// Whether the sender's credentials are needed.
+    fn wants_creds(&self) -> bool;
+    /// Called for each message received: deliver it?
+    fn admit(&mut self, msg: &Received) -> bool;
+    /// True once the last message wanted has been delivered: the input then ends.
+    fn is_done(&self) -> bool;
+}
+
+/// Where a writer's messages go when its socket is not connected (a datagram server
+/// answering its senders).
+pub trait Route: Send + Sync + Debug {
+    /// Sends one message.
+    fn send(&self, fd: BorrowedFd<'_>, msg: &[u8]) -> io::Result<()>;
+}
+
+/// Reads messages from a socket as a byte stream (see [`Framing`]).
+#[derive(Debug)]
+pub struct MsgReader {
+    framing: Framing,
+    kind: MsgType,
+    /// Where a message waits until the caller has taken it (lines, raw).
+    staging: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// A newline is due after the staged bytes.
+    newline: bool,
+    done: bool,
+    gate: Option<Box<dyn Gate>>,
+}
+
+impl MsgReader {
+    pub fn new(kind: MsgType, framing: Framing) -> MsgReader {
+        MsgReader {
+            framing,
+            kind,
+            staging: Vec::new(),
+            start: 0,
+            end: 0,
+            newline: false,
+            done: false,
+            gate: None,
+        }
+    }
+
+    /// Filters and counts the messages with `gate`.
+    pub fn with_gate(mut self, gate: Box<dyn Gate>) -> MsgReader {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Yields the next bytes; 0 at the end of the input (a seqpacket peer closed, a datagram
+    /// socket shut down, or the gate's last message delivered).
+    pub fn read(&mut self, fd: BorrowedFd<'_>, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.start < self.end {
+                let n = (self.end - self.start).min(out.len());
+                out[..n].copy_from_slice(&self.staging[self.start..self.start + n]);
+                self.start += n;
+                return Ok(n);
+            }
+            if self.newline && !out.is_empty() {
+                self.newline = false;
+                out[0] = b'\n';
+                return Ok(1);
+            }
+            if self.done || out.is_empty() {
+                return Ok(0);
+            }
+            if self.framing == Framing::Whole {
+                match self.receive(fd, Room::Caller(out))? {
+                    None => return Ok(0),
+                    // An empty datagram has no bytes to pass on (0 would read as the end).
+                    Some(0) => continue,
+                    Some(n) => return Ok(n),
+                }
+            }
+            if self.staging.is_empty() {
+                self.staging = vec![0; msgsock::max_message()];
+            }
+            let Some(n) = self.receive(fd, Room::Staging)? else {
+                return Ok(0);
+            };
+            self.start = 0;
+            self.end = n;
+            self.newline =
+                self.framing == Framing::Lines && self.staging[..n].last() != Some(&b'\n');
+        }
+    }
+
+    /// Receives the next admitted message; `None` at the end of the input.
+    fn receive(&mut self, fd: BorrowedFd<'_>, into: Room<'_>) -> io::Result<Option<usize>> {
+        let creds = self.gate.as_ref().is_some_and(|g| g.wants_creds());
+        let caller = matches!(into, Room::Caller(_));
+        let buf: &mut [u8] = match into {
+            Room::Caller(out) => out,
+            Room::Staging => &mut self.staging,
+        };
+        loop {
+            let msg = msgsock::recv(fd, buf, creds)?;
+            let end = match self.kind {
+                // A zero-length read is the peer's EOF (an empty message reads the same).
+                MsgType::Seqpacket => msg.len == 0,
+                // A socket shut down for reading returns nothing, from nobody; so does an
+                // empty datagram from a sender without a name.
+                MsgType::Dgram => {
+                    msg.len == 0 && msg.from.is_none() && msgsock::datagram_input_ended(fd)
+                }
+            };
+            if end {
+                self.done = true;
+                return Ok(None);
+            }
+            if msg.len > buf.len() {
+                return Err(cut(msg.len, buf.len(), caller));
+            }
+            if let Some(gate) = &mut self.gate {
+                if !gate.admit(&msg) {
+                    continue;
+                }
+                if gate.is_done() {
+                    self.done = true;
+                    // Tells the session the other direction is over too (POLLHUP).
+                    let _ = rustix::net::shutdown(fd, Shutdown::Both);
+                }
+            }
+            return Ok(Some(msg.len));
+        }
+    }
+}
+
+/// Where [`MsgReader::receive`] puts a message.
+enum Room<'a> {
+    Caller(&'a mut [u8]),
+    Staging,
+}
+
+/// A message longer than the room it was received into: the kernel cut it.
+fn cut(len: usize, room: usize, caller: bool) -> io::Error {
+    let why = if caller {
+        format!("the {room}-byte buffer it is copied through")
+    } else {
+        format!("the {room} bytes an unprivileged sender can send")
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("a message of {len} bytes arrived, more than {why}; it was cut"),
+    )
+}
+
+/// What closing a writer does besides sending the last unterminated line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnClose {
+    /// `shutdown(SHUT_WR)`: the peer reads EOF (seqpacket).
+    ShutdownWrite,
+    /// `shutdown(SHUT_RD)`: our own input ends once what has arrived is read (a datagram
+    /// client: a datagram peer never sends an EOF).
+    StopReceiving,
+    /// Nothing: a datagram server goes on receiving.
+    Nothing,
+}
+
+/// Writes a byte stream to a socket as messages (see [`Framing`]).
+#[derive(Debug)]
+pub struct MsgWriter {
+    framing: Framing,
+    kind: MsgType,
+    /// The unterminated line so far.
+    line: Vec<u8>,
+    route: Option<Arc<dyn Route>>,
+    on_close: OnClose,
+}
+
+impl MsgWriter {
+    pub fn new(kind: MsgType, framing: Framing, on_close: OnClose) -> MsgWriter {
+        MsgWriter {
+            framing,
+            kind,
+            line: Vec::new(),
+            route: None,
+            on_close,
+        }
+    }
+
+    /// Sends through `route` instead of to the connected peer.
+    pub fn with_route(mut self, route: Arc<dyn Route>) -> MsgWriter {
+        self.route = Some(route);
+        self
+    }
+
+    /// Takes all of `buf`: one message (raw, whole) or one per complete line.
+    pub fn write(&mut self, fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+        if self.framing != Framing::Lines {
+            self.send(fd, buf)?;
+            return Ok(buf.len());
+        }
+        let mut rest = buf;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            if self.line.is_empty() {
+                self.send(fd, &rest[..i])?;
+            } else {
+                self.line.extend_from_slice(&rest[..i]);
+                let sent = self.send(fd, &self.line);
+                self.line.clear();
+                sent?;
+            }
+            rest = &rest[i + 1..];
+        }
+        let max = msgsock::max_message();
+        if self.line.len() + rest.len() > max {
+            // The stream is broken here: what came of this line is never sent.
+            self.line.clear();
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a line longer than {max} bytes cannot be one message: this socket allows at most {max} bytes"
+                ),
+            ));
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    /// The end of the stream: sends the unterminated last line, then does what
+    /// [`OnClose`] says.
+    pub fn finish(&mut self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let flushed = if self.line.is_empty() {
+            Ok(())
+        } else {
+            self.send(fd, &self.line)
+        };
+        self.line.clear();
+        // Even when the last line could not go: the other direction must learn the end.
+        let how = match self.on_close {
+            OnClose::ShutdownWrite => Shutdown::Write,
+            OnClose::StopReceiving => Shutdown::Read,
+            OnClose::Nothing => return flushed,
+        };
+        match rustix::net::shutdown(fd, how) {
+            Ok(()) | Err(rustix::io::Errno::NOTCONN) => flushed,
+            Err(e) => flushed.and(Err(e.into())),
+        }
+    }
+
+    fn send(&self, fd: BorrowedFd<'_>, msg: &[u8]) -> io::Result<()> {
+        // An empty seqpacket message reads as the end of the connection: not sent.
+        if msg.is_empty() && self.kind == MsgType::Seqpacket {
+            return Ok(());
+        }
+        match &self.route {
+            Some(route) => route.send(fd, msg),
+            None => msgsock::send(fd, None, msg),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::{AsFd, OwnedFd};
+
+    fn pair(kind: MsgType) -> (OwnedFd, OwnedFd) {
+        let t = match kind {
+            MsgType::Dgram => rustix::net::SocketType::DGRAM,
+            MsgType::Seqpacket => rustix::net::SocketType::SEQPACKET,
+        };
+        rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            t,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )
+        .expect("socketpair")
+    }
+
+    /// Every message waiting on `fd` (the writer side has shut down).
+    fn messages(fd: &OwnedFd) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let r = msgsock::recv(fd.as_fd(), &mut buf, false).expect("recv");
+            if r.len == 0 {
+                return out;
+            }
+            out.push(buf[..r.len].to_vec());
+        }
+    }
+
+    fn drain(r: &mut MsgReader, fd: &OwnedFd, chunk: usize) -> Vec<u8> {
+        let mut all = Vec::new();
+        let mut buf = vec![0u8; chunk];
+        loop {
+            match r.read(fd.as_fd(), &mut buf).expect("read") {
+                0 => return all,
+                n => all.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn lines_become_messages_whatever_the_pieces() {
+        let (a, b) = pair(MsgType::Seqpacket);
+        let mut w = MsgWriter::new(MsgType::Seqpacket, Framing::Lines, OnClose::ShutdownWrite);
+        for piece in [&b"al"[..], b"pha\nbe", b"ta\n\ngam", b"ma"] {
+            assert_eq!(w.write(a.as_fd(), piece).expect("write"), piece.len());
+        }
+        w.finish(a.as_fd()).expect("finish");
+        // The empty line is not sent on seqpacket; the unterminated last line is.
+        assert_eq!(messages(&b), [&b"alpha"[..], b"beta", b"gamma"]);
+    }
+
+    #[test]
+    fn raw_writes_are_one_message_each() {
+        let (a, b) = pair(MsgType::Seqpacket);
+        let mut w = MsgWriter::new(MsgType::Seqpacket, Framing::Raw, OnClose::ShutdownWrite);
+        w.write(a.as_fd(), b"one\ntwo").expect("write");
+        w.write(a.as_fd(), b"three").expect("write");
+        w.finish(a.as_fd()).expect("finish");
+        assert_eq!(messages(&b), [&b"one\ntwo"[..], b"three"]);
+    }
+
+    #[test]
+    fn received_messages_become_lines_even_through_a_small_buffer() {
+        let (a, b) = pair(MsgType::Seqpacket);
+        for m in [&b"first"[..], b"second\n", b"a long third message"] {
+            msgsock::send(a.as_fd(), None, m).expect("send");
+        }
+        rustix::net::shutdown(&a, Shutdown::Write).expect("shutdown");
+        let mut r = MsgReader::new(MsgType::Seqpacket, Framing::Lines);
+        assert_eq!(
+            drain(&mut r, &b, 4),
+            b"first\nsecond\na long third message\n"
+        );
+    }
+
+    #[test]
+    fn whole_reads_are_one_message_and_never_cut_silently() {
+        let (a, b) = pair(MsgType::Dgram);
+        msgsock::send(a.as_fd(), None, b"").expect("send");
+        msgsock::send(a.as_fd(), None, b"12345").expect("send");
+        msgsock::send(a.as_fd(), None, b"123456789").expect("send");
+        let mut r = MsgReader::new(MsgType::Dgram, Framing::Whole);
+        let mut buf = [0u8; 8];
+        // The empty datagram has nothing to pass on; the next one comes whole.
+        assert_eq!(r.read(b.as_fd(), &mut buf).expect("read"), 5);
+        let err = r.read(b.as_fd(), &mut buf).expect_err("cut");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("message of 9 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_datagram_socket_shut_down_for_reading_ends_after_what_arrived() {
+        let (a, b) = pair(MsgType::Dgram);
+        msgsock::send(a.as_fd(), None, b"").expect("send");
+        msgsock::send(a.as_fd(), None, b"x").expect("send");
+        let mut w = MsgWriter::new(MsgType::Dgram, Framing::Lines, OnClose::StopReceiving);
+        w.finish(b.as_fd()).expect("finish");
+        let mut r = MsgReader::new(MsgType::Dgram, Framing::Lines);
+        assert_eq!(
+            drain(&mut r, &b, 64),
+            b"\nx\n",
+            "an empty datagram is an empty line"
+        );
+    }
+
+    #[test]
+    fn an_overlong_line_is_refused_before_it_fills_memory() {
+        let (a, _b) = pair(MsgType::Dgram);
+        let mut w = MsgWriter::new(MsgType::Dgram, Framing::Lines, OnClose::Nothing);
+        let chunk = vec![b'x'; 1 << 20];
+        let mut sent = 0;
+        let err = loop {
+            match w.write(a.as_fd(), &chunk) {
+                Ok(n) => sent += n,
+                Err(e) => break e,
+            }
+            assert!(sent <= msgsock::max_message(), "buffered past the limit");
+        };
+        assert!(err.to_string().contains("cannot be one message"), "{err}");
+    }
+
+    #[derive(Debug)]
+    struct Every2nd(u32, u32);
+
+    impl Gate for Every2nd {
+        fn wants_creds(&self) -> bool {
+            false
+        }
+        fn admit(&mut self, _: &Received) -> bool {
+            self.0 += 1;
+            let keep = self.0.is_multiple_of(2);
+            self.1 += u32::from(keep);
+            keep
+        }
+        fn is_done(&self) -> bool {
+            self.1 == 2
+        }
+    }
+
+    #[test]
+    fn a_gate_filters_and_ends_the_input() {
+        let (a, b) = pair(MsgType::Dgram);
+        for m in [b"1", b"2", b"3", b"4", b"5", b"6"] {
+            msgsock::send(a.as_fd(), None, m).expect("send");
+        }
+        let mut r =
+            MsgReader::new(MsgType::Dgram, Framing::Lines).with_gate(Box::new(Every2nd(0, 0)));
+        assert_eq!(drain(&mut r, &b, 64), b"2\n4\n");
+        // The socket was shut down both ways: the other direction sees POLLHUP.
+        assert!(crate::engine::copy::hung_up(b.as_fd()));
+    }
+}

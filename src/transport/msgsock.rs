@@ -1,0 +1,430 @@
+//! Message-oriented Unix sockets (`unix-dgram:`, `seqpacket:`) at the system-call level:
+//! making and naming them, binding under the socket-file rules of [`super::sockfile`],
+//! sending one message and receiving one.
+//!
+//! - A message longer than the send buffer allows (EMSGSIZE) grows the buffer once, up to
+//!   what the OS lets an unprivileged process have, and is then an error naming its size
+//!   and the limit.
+//! - A received message is never cut silently: `MSG_TRUNC` makes the kernel report its real
+//!   length, which the caller compares with the room it gave.
+//! - Connecting to a socket of the wrong type (a stream socket named as `unix-dgram:`, or
+//!   the reverse) is an error that names what is there and how to address it.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::sync::OnceLock;
+
+use anyhow::{Result, anyhow};
+use rustix::io::Errno;
+use rustix::net::{
+    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendFlags, SocketAddrAny,
+    SocketAddrUnix, SocketFlags, SocketType, UCred,
+};
+
+use super::retry::Failure;
+use super::sockfile::{self, OwnedPath};
+use super::unix_diag;
+use crate::addr::{Address, SocketName};
+use crate::error::{HintExt, hinted};
+use crate::term::{Printer, escape};
+
+/// The two message-oriented socket types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgType {
+    /// `SOCK_DGRAM`: connectionless; each datagram names its sender.
+    Dgram,
+    /// `SOCK_SEQPACKET`: connections, like a stream, that keep message boundaries.
+    Seqpacket,
+}
+
+impl MsgType {
+    /// The type and name of a message address.
+    pub fn of(addr: &Address) -> Option<(MsgType, &SocketName)> {
+        match addr {
+            Address::UnixDgram(n) => Some((MsgType::Dgram, n)),
+            Address::Seqpacket(n) => Some((MsgType::Seqpacket, n)),
+            _ => None,
+        }
+    }
+
+    fn socket_type(self) -> SocketType {
+        match self {
+            MsgType::Dgram => SocketType::DGRAM,
+            MsgType::Seqpacket => SocketType::SEQPACKET,
+        }
+    }
+
+    fn diag_kind(self) -> u8 {
+        match self {
+            MsgType::Dgram => unix_diag::DGRAM,
+            MsgType::Seqpacket => unix_diag::SEQPACKET,
+        }
+    }
+}
+
+/// A new close-on-exec socket of type `t`.
+pub fn new_socket(t: MsgType) -> io::Result<OwnedFd> {
+    Ok(rustix::net::socket_with(
+        AddressFamily::UNIX,
+        t.socket_type(),
+        SocketFlags::CLOEXEC,
+        None,
+    )?)
+}
+
+/// The kernel's address for a socket name.
+pub fn socket_addr(name: &SocketName) -> io::Result<SocketAddrUnix> {
+    Ok(match name {
+        SocketName::Path(p) => SocketAddrUnix::new(p.as_path())?,
+        SocketName::Abstract(n) => SocketAddrUnix::new_abstract_name(n.as_bytes())?,
+    })
+}
+
+/// Binds a new socket of type `t` on `name`. A path gets exactly `mode` and the socket-file
+/// rules (stale files reclaimed, live ones and non-sockets refused); the returned guard
+/// removes the file at drop if it is still ours.
+pub fn bind(
+    addr: &Address,
+    t: MsgType,
+    name: &SocketName,
+    mode: u32,
+    printer: &Printer,
+) -> Result<(OwnedFd, Option<OwnedPath>)> {
+    let sa = socket_addr(name).map_err(|e| anyhow!(e).context(cannot_listen(addr)))?;
+    match name {
+        SocketName::Path(path) => {
+            let (fd, owned) = sockfile::bind_file(addr, path, printer, || {
+                let fd = new_socket(t)?;
+                // The file takes the socket's mode at bind(2) (the umask is cleared).
+                rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))?;
+                rustix::net::bind(&fd, &sa)?;
+                Ok(fd)
+            })?;
+            Ok((fd, Some(owned)))
+        }
+        SocketName::Abstract(n) => {
+            let fd = new_socket(t).map_err(|e| anyhow!(e).context(cannot_listen(addr)))?;
+            match rustix::net::bind(&fd, &sa) {
+                Ok(()) => Ok((fd, None)),
+                Err(Errno::ADDRINUSE) => {
+                    let pid = unix_diag::bound_to_abstract(n)
+                        .ok()
+                        .and_then(|v| v.into_iter().find(|l| l.kind == t.diag_kind()))
+                        .and_then(|l| unix_diag::holder_pid(l.socket_inode));
+                    let holder = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+                    Err(anyhow!("{}: in use{holder}", cannot_listen(addr))).hint(format!(
+                        "another process{holder} holds this abstract name: stop it or choose another name"
+                    ))
+                }
+                Err(e) => Err(anyhow!(io::Error::from(e)).context(cannot_listen(addr))),
+            }
+        }
+    }
+}
+
+fn cannot_listen(addr: &Address) -> String {
+    format!("cannot listen on {}", escape(&addr.to_string()))
+}
+
+/// The largest message an unprivileged process can send here: its send buffer may grow to
+/// twice `net.core.wmem_max`, and the kernel keeps 32 bytes of it for itself.
+pub fn max_message() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| {
+        let wmem_max = std::fs::read_to_string("/proc/sys/net/core/wmem_max")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(212_992);
+        (2 * wmem_max).saturating_sub(32).max(1)
+    })
+}
+
+/// The error for a message the socket cannot take.
+pub fn too_large(len: usize, limit: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "a message of {len} bytes is larger than this socket allows (at most {limit} bytes)"
+        ),
+    )
+}
+
+/// Sends `msg` as one message: to the connected peer, or to `to`. Grows the send buffer
+/// once if the message does not fit it.
+pub fn send(fd: BorrowedFd<'_>, to: Option<&SocketAddrUnix>, msg: &[u8]) -> io::Result<()> {
+    let mut grown = false;
+    loop {
+        let sent = match to {
+            None => rustix::net::send(fd, msg, SendFlags::NOSIGNAL),
+            Some(to) => rustix::net::sendto(fd, msg, SendFlags::NOSIGNAL, to),
+        };
+        match sent {
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(Errno::MSGSIZE) if !grown => {
+                grown = true;
+                // The kernel doubles what it is given and caps it at wmem_max.
+                let want = msg.len().saturating_add(32);
+                let _ = rustix::net::sockopt::set_socket_send_buffer_size(fd, want);
+            }
+            Err(Errno::MSGSIZE) => {
+                let buf = rustix::net::sockopt::socket_send_buffer_size(fd).unwrap_or(0);
+                return Err(too_large(msg.len(), buf.saturating_sub(32)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// One received message.
+#[derive(Debug)]
+pub struct Received {
+    /// Its real length, which may exceed the buffer it was received into (it was cut).
+    pub len: usize,
+    /// The sender's address (`None` at the end of a datagram socket's input).
+    pub from: Option<SocketAddrAny>,
+    /// The sender's credentials, when asked for and the socket has `SO_PASSCRED`.
+    pub creds: Option<UCred>,
+}
+
+/// Receives one message into `buf`, reporting its real length (`MSG_TRUNC`).
+pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], creds: bool) -> io::Result<Received> {
+    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+    let mut control = if creds {
+        RecvAncillaryBuffer::new(&mut space)
+    } else {
+        RecvAncillaryBuffer::default()
+    };
+    loop {
+        let mut iov = [io::IoSliceMut::new(&mut *buf)];
+        match rustix::net::recvmsg(fd, &mut iov, &mut control, RecvFlags::TRUNC) {
+            Ok(r) => {
+                let creds = control.drain().find_map(|m| match m {
+                    RecvAncillaryMessage::ScmCredentials(c) => Some(c),
+                    _ => None,
+                });
+                return Ok(Received {
+                    len: r.bytes,
+                    from: r.address,
+                    creds,
+                });
+            }
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// After a datagram socket returned nothing from no named sender: true if that was the end
+/// of its input (it was shut down for reading, and nothing more is queued), false if it was
+/// an empty datagram from a sender without a name (the kernel reports no address for one).
+pub fn datagram_input_ended(fd: BorrowedFd<'_>) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::RDHUP)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let shut = poll(&mut p, Some(&now)).is_ok() && p[0].revents().contains(PollFlags::RDHUP);
+    // Shut down: the end, unless another datagram waits (a non-blocking peek finds none).
+    let mut none = [0u8; 0];
+    shut && rustix::net::recv(fd, &mut none[..], RecvFlags::PEEK | RecvFlags::DONTWAIT).is_err()
+}
+
+/// A sender's address in words: its path, `@name`, or "an unnamed socket".
+pub fn describe_addr(addr: Option<&SocketAddrAny>) -> String {
+    let unix = addr.and_then(|a| SocketAddrUnix::try_from(a.clone()).ok());
+    match unix {
+        Some(u) => {
+            if let Some(p) = u.path_bytes() {
+                escape(&String::from_utf8_lossy(p))
+            } else if let Some(n) = u.abstract_name() {
+                format!("@{}", escape(&String::from_utf8_lossy(n)))
+            } else {
+                "an unnamed socket".into()
+            }
+        }
+        None => "an unnamed socket".into(),
+    }
+}
+
+/// The socket type of what is bound at a path or abstract name, if it differs from
+/// `want` (a `unix_diag` kind).
+pub fn other_type_at(addr: &Address, want: u8) -> Option<u8> {
+    let found = match addr {
+        Address::Unix(p)
+        | Address::UnixDgram(SocketName::Path(p))
+        | Address::Seqpacket(SocketName::Path(p)) => {
+            let meta = std::fs::symlink_metadata(p).ok()?;
+            if !meta.file_type().is_socket() {
+                return None;
+            }
+            unix_diag::bound_to_file(meta.dev(), meta.ino()).ok()?
+        }
+        Address::Abstract(n)
+        | Address::UnixDgram(SocketName::Abstract(n))
+        | Address::Seqpacket(SocketName::Abstract(n)) => unix_diag::bound_to_abstract(n).ok()?,
+        _ => return None,
+    };
+    if found.iter().any(|l| l.kind == want) {
+        return None;
+    }
+    found.into_iter().find(|l| l.is_live()).map(|l| l.kind)
+}
+
+/// The error for an address that names a socket of another type (`found`, a `unix_diag`
+/// kind, if the kernel said which), with the address that reaches it.
+pub fn wrong_type(addr: &Address, found: Option<u8>) -> anyhow::Error {
+    let (want, name) = match addr {
+        Address::Unix(p) => ("stream", SocketName::Path(p.clone())),
+        Address::Abstract(n) => ("stream", SocketName::Abstract(n.clone())),
+        Address::UnixDgram(n) => ("datagram", n.clone()),
+        Address::Seqpacket(n) => ("seqpacket", n.clone()),
+        _ => ("stream", SocketName::Abstract(String::new())),
+    };
+    let stream = |name: SocketName| match name {
+        SocketName::Path(p) => Address::Unix(p),
+        SocketName::Abstract(n) => Address::Abstract(n),
+    };
+    let shown = escape(&addr.to_string());
+    let (word, right) = match found {
+        Some(unix_diag::DGRAM) => ("datagram", Address::UnixDgram(name)),
+        Some(unix_diag::SEQPACKET) => ("seqpacket", Address::Seqpacket(name)),
+        Some(_) => ("stream", stream(name)),
+        None => {
+            let forms = [
+                stream(name.clone()),
+                Address::UnixDgram(name.clone()),
+                Address::Seqpacket(name),
+            ];
+            let others: Vec<String> = forms
+                .iter()
+                .filter(|a| std::mem::discriminant(*a) != std::mem::discriminant(addr))
+                .map(|a| escape(&a.to_string()))
+                .collect();
+            return hinted(
+                anyhow!("could not connect to {shown}: it is not a {want} socket"),
+                format!("address it as {}", others.join(" or ")),
+            );
+        }
+    };
+    hinted(
+        anyhow!("could not connect to {shown}: it is a {word} socket, not a {want} socket"),
+        format!("address it as {}", escape(&right.to_string())),
+    )
+}
+
+/// Sorts a failed connect(2) to a message address into "try again later" (under `--wait`)
+/// or "give up", saying what was found.
+pub fn classify_connect(addr: &Address, t: MsgType, e: io::Error) -> Failure {
+    let shown = escape(&addr.to_string());
+    let wrong = |found: Option<u8>| Failure::Fatal(wrong_type(addr, found));
+    match e.raw_os_error().map(Errno::from_raw_os_error) {
+        Some(Errno::NOENT) => Failure::NotYet {
+            found: "no such file".into(),
+        },
+        Some(Errno::PROTOTYPE) => wrong(other_type_at(addr, t.diag_kind())),
+        Some(Errno::CONNREFUSED) => {
+            if let Some(p) = addr.socket_path()
+                && let Ok(meta) = std::fs::symlink_metadata(p)
+                && !meta.file_type().is_socket()
+            {
+                return Failure::Fatal(anyhow!(
+                    "could not connect to {shown}: it is {}, not a socket",
+                    sockfile::describe(&meta)
+                ));
+            }
+            if let Some(kind) = other_type_at(addr, t.diag_kind()) {
+                return wrong(Some(kind));
+            }
+            Failure::NotYet {
+                found: match addr.socket_path() {
+                    Some(_) => "a socket file with nothing bound to it (connection refused)",
+                    None => "nothing bound to that name (connection refused)",
+                }
+                .into(),
+            }
+        }
+        Some(Errno::AGAIN) => Failure::NotYet {
+            found: "a listener whose backlog stayed full".into(),
+        },
+        _ => Failure::Fatal(anyhow!(e).context(format!("could not connect to {shown}"))),
+    }
+}
+
+/// Sets or clears `SO_SNDTIMEO` (a bounded connect, or a bounded wait for room in a full
+/// receive queue).
+pub fn set_send_timeout(fd: impl AsFd, t: Option<std::time::Duration>) -> io::Result<()> {
+    let t = t.map(|t| t.max(std::time::Duration::from_millis(1)));
+    rustix::net::sockopt::set_socket_timeout(fd, rustix::net::sockopt::Timeout::Send, t)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(t: MsgType) -> (OwnedFd, OwnedFd) {
+        rustix::net::socketpair(
+            AddressFamily::UNIX,
+            t.socket_type(),
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .expect("socketpair")
+    }
+
+    #[test]
+    fn messages_keep_their_boundaries_and_real_length() {
+        let (a, b) = pair(MsgType::Seqpacket);
+        send(a.as_fd(), None, b"hello").expect("send");
+        send(a.as_fd(), None, b"world!").expect("send");
+        let mut buf = [0u8; 3];
+        let r = recv(b.as_fd(), &mut buf, false).expect("recv");
+        assert_eq!((r.len, &buf), (5, b"hel"), "cut, and says so");
+        let mut buf = [0u8; 16];
+        let r = recv(b.as_fd(), &mut buf, false).expect("recv");
+        assert_eq!(&buf[..r.len], b"world!");
+    }
+
+    #[test]
+    fn a_message_beyond_the_send_buffer_grows_it_or_names_the_limit() {
+        let (a, b) = pair(MsgType::Dgram);
+        let small = 8192;
+        rustix::net::sockopt::set_socket_send_buffer_size(&a, small).expect("sndbuf");
+        let big = vec![7u8; 3 * small];
+        send(a.as_fd(), None, &big).expect("grows to fit");
+        let mut buf = vec![0u8; big.len()];
+        assert_eq!(
+            recv(b.as_fd(), &mut buf, false).expect("recv").len,
+            big.len()
+        );
+        let huge = vec![7u8; max_message() + 1];
+        let err = send(a.as_fd(), None, &huge).expect_err("too large");
+        let msg = err.to_string();
+        assert!(msg.contains(&format!("{} bytes", huge.len())), "{msg}");
+        assert!(msg.contains(&format!("at most {}", max_message())), "{msg}");
+    }
+
+    #[test]
+    fn credentials_come_with_each_datagram_when_asked() {
+        let (a, b) = pair(MsgType::Dgram);
+        rustix::net::sockopt::set_socket_passcred(&b, true).expect("passcred");
+        send(a.as_fd(), None, b"x").expect("send");
+        let mut buf = [0u8; 4];
+        let r = recv(b.as_fd(), &mut buf, true).expect("recv");
+        let c = r.creds.expect("credentials");
+        assert_eq!(c.pid.as_raw_nonzero().get() as u32, std::process::id());
+        assert_eq!(c.uid, rustix::process::getuid());
+    }
+
+    #[test]
+    fn unnamed_and_named_senders_are_described() {
+        assert_eq!(describe_addr(None), "an unnamed socket");
+        let a = SocketAddrUnix::new_abstract_name(b"log").expect("addr");
+        assert_eq!(describe_addr(Some(&SocketAddrAny::from(a))), "@log");
+        let p = SocketAddrUnix::new("/tmp/x").expect("addr");
+        assert_eq!(describe_addr(Some(&SocketAddrAny::from(p))), "/tmp/x");
+    }
+}
