@@ -228,7 +228,10 @@ pub struct ListenArgs {
     /// IPCTOOL_PEER_GID (the client's credentials, where the OS gives them). It starts with
     /// default signal dispositions and no descriptor but stdin, stdout and stderr. When it
     /// closes its stdout the client sees EOF at once; its exit status is in -v and --stats.
-    /// Without -k, one client is served.
+    /// Without -k, one client is served. On seqpacket:, each message the client sends is one
+    /// line of the command's stdin and each line of its stdout is one message back (with
+    /// --raw-messages: messages are written as they are, and each read of its stdout is one
+    /// message).
     #[arg(short = 'e', long, value_name = "CMD")]
     pub exec: Option<String>,
 
@@ -477,7 +480,9 @@ EXAMPLES:
 /// Measures throughput (a one-way stream of messages: bytes/s and messages/s) and round-trip
 /// latency (ping-pong; min, p50, p90, p99, p99.9, max and mean from a histogram of every
 /// round trip) between ipctool and a second ipctool process, over each transport: a Unix
-/// socket, the abstract namespace, FIFOs, unnamed pipes, and TCP loopback as the baseline.
+/// socket, the abstract namespace, FIFOs, unnamed pipes, and TCP loopback as the baseline;
+/// and, when named with --transport, the message sockets unix-dgram and seqpacket (one
+/// message per datagram or packet, so a message may not exceed what the socket allows).
 /// Both processes use the same transport code as `listen` and `connect`.
 ///
 /// With no arguments it runs every transport in both modes (64 KiB messages for
@@ -490,7 +495,7 @@ EXAMPLES:
 #[derive(Debug, Args)]
 #[command(after_long_help = BENCH_EXAMPLES)]
 pub struct BenchArgs {
-    /// Transports to measure, comma-separated [default: all]
+    /// Transports to measure, comma-separated [default: all but unix-dgram and seqpacket]
     #[arg(
         short,
         long,
@@ -564,6 +569,8 @@ EXAMPLES:
     ipctool bench --mode latency --size 64,4KiB,64KiB --pin same
   Unix socket against TCP, 4 pairs at once, as JSON:
     ipctool bench --transport unix,tcp --clients 4 --json
+  Message sockets against a stream socket, small messages:
+    ipctool bench --transport unix-dgram,seqpacket,unix --size 64,1KiB
   Load-test an echo server with 8 connections:
     socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat &
     ipctool bench --connect /tmp/echo.sock --clients 8

@@ -142,8 +142,13 @@ pub fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitStatus> {
             | Address::UnixDgram(SocketName::Abstract(_))
     );
     if is_abstract && cfg.serve.allow_uids.is_none() {
+        let can = if listener.is_datagram() {
+            "send to it"
+        } else {
+            "connect"
+        };
         ctx.printer.event(format_args!(
-            "warning: {shown} has no file permissions: any local user can reach it; limit it with --allow-uid"
+            "warning: {shown} has no file permissions: any local user can {can}; limit it with --allow-uid"
         ));
     }
     let handler: Arc<dyn Handler> = match &cfg.mode {

@@ -159,6 +159,14 @@ impl DgramServer {
             seen: HashSet::new(),
             refused: HashSet::new(),
         };
+        // A datagram already waiting (`listen` accepts once one has come) says whom to
+        // answer before the two directions of the session start: an answer ready on stdin
+        // at once must not find nobody to go to.
+        if let Ok(first) = msgsock::peek(self.fd.as_fd(), gate.wants_creds())
+            && gate.allowed(&peer_of(&first))
+        {
+            reply.set(first.from.as_ref());
+        }
         let reader = MsgReader::new(MsgType::Dgram, self.framing).with_gate(Box::new(gate));
         let writer =
             MsgWriter::new(MsgType::Dgram, self.framing, OnClose::Nothing).with_route(reply);
@@ -195,15 +203,9 @@ impl Gate for Senders {
 
     fn admit(&mut self, msg: &Received) -> bool {
         let name = describe_addr(msg.from.as_ref());
-        let peer = msg.creds.map_or_else(PeerCreds::default, |c| PeerCreds {
-            pid: u32::try_from(c.pid.as_raw_nonzero().get()).ok(),
-            uid: Some(c.uid.as_raw()),
-            gid: Some(c.gid.as_raw()),
-        });
+        let peer = peer_of(msg);
         let key = (name.clone(), peer.pid);
-        if let Some(allow) = &self.allow
-            && !peer.uid.is_some_and(|u| allow.contains(&u))
-        {
+        if !self.allowed(&peer) {
             if remember(&mut self.refused, key) {
                 let uid = peer.uid.map_or("unknown".into(), |u| u.to_string());
                 let pid = peer.pid.map_or("unknown".into(), |p| p.to_string());
@@ -235,6 +237,25 @@ impl Gate for Senders {
     fn is_done(&self) -> bool {
         self.left == Some(0)
     }
+}
+
+impl Senders {
+    /// Passes `--allow-uid` (when given).
+    fn allowed(&self, peer: &PeerCreds) -> bool {
+        match &self.allow {
+            Some(allow) => peer.uid.is_some_and(|u| allow.contains(&u)),
+            None => true,
+        }
+    }
+}
+
+/// The sender's credentials, as the kernel attached them.
+fn peer_of(msg: &Received) -> PeerCreds {
+    msg.creds.map_or_else(PeerCreds::default, |c| PeerCreds {
+        pid: u32::try_from(c.pid.as_raw_nonzero().get()).ok(),
+        uid: Some(c.uid.as_raw()),
+        gid: Some(c.gid.as_raw()),
+    })
 }
 
 /// Adds `key`; true if it was new. The set is emptied when full, so memory stays bounded.

@@ -60,6 +60,8 @@ pub struct MsgReader {
     newline: bool,
     done: bool,
     gate: Option<Box<dyn Gate>>,
+    /// Room for one message (lines, raw): the largest an unprivileged sender can send.
+    room: usize,
 }
 
 impl MsgReader {
@@ -73,6 +75,7 @@ impl MsgReader {
             newline: false,
             done: false,
             gate: None,
+            room: msgsock::max_message(),
         }
     }
 
@@ -109,7 +112,8 @@ impl MsgReader {
                 }
             }
             if self.staging.is_empty() {
-                self.staging = vec![0; msgsock::max_message()];
+                // Zeroed pages are not resident until a message is that long.
+                self.staging = vec![0; self.room];
             }
             let Some(n) = self.receive(fd, Room::Staging)? else {
                 return Ok(0);
@@ -410,6 +414,24 @@ mod tests {
             assert!(sent <= msgsock::max_message(), "buffered past the limit");
         };
         assert!(err.to_string().contains("cannot be one message"), "{err}");
+    }
+
+    #[test]
+    fn a_message_longer_than_the_room_is_reported_not_passed_on_cut() {
+        let (a, b) = pair(MsgType::Seqpacket);
+        msgsock::send(a.as_fd(), None, b"fits").expect("send");
+        msgsock::send(a.as_fd(), None, b"does not fit").expect("send");
+        let mut r = MsgReader::new(MsgType::Seqpacket, Framing::Raw);
+        r.room = 8;
+        let mut buf = [0u8; 64];
+        assert_eq!(r.read(b.as_fd(), &mut buf).expect("read"), 4);
+        let err = r.read(b.as_fd(), &mut buf).expect_err("cut");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string().contains("message of 12 bytes")
+                && err.to_string().contains("the 8 bytes"),
+            "{err}"
+        );
     }
 
     #[derive(Debug)]

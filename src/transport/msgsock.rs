@@ -127,8 +127,10 @@ fn cannot_listen(addr: &Address) -> String {
     format!("cannot listen on {}", escape(&addr.to_string()))
 }
 
-/// The largest message an unprivileged process can send here: its send buffer may grow to
-/// twice `net.core.wmem_max`, and the kernel keeps 32 bytes of it for itself.
+/// The largest message an unprivileged process can send here. Its send buffer may grow to
+/// twice `net.core.wmem_max`, of which the kernel keeps 32 bytes; and the kernel allocates
+/// most of a message in one piece, which caps it (about 4 MiB with 4 KiB pages) whatever the
+/// buffer. Where the buffer allows more than 4 MiB, the cap is found once by trying.
 pub fn max_message() -> usize {
     static MAX: OnceLock<usize> = OnceLock::new();
     *MAX.get_or_init(|| {
@@ -136,8 +138,43 @@ pub fn max_message() -> usize {
             .ok()
             .and_then(|s| s.trim().parse::<usize>().ok())
             .unwrap_or(212_992);
-        (2 * wmem_max).saturating_sub(32).max(1)
+        let by_buffer = (2 * wmem_max).saturating_sub(32).max(1);
+        if by_buffer <= 4 << 20 {
+            return by_buffer;
+        }
+        largest_sendable(by_buffer).unwrap_or(by_buffer)
     })
+}
+
+/// The largest datagram up to `limit` the kernel takes, by bisection over a socket pair.
+fn largest_sendable(limit: usize) -> io::Result<usize> {
+    let (a, b) = rustix::net::socketpair(
+        AddressFamily::UNIX,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    rustix::net::sockopt::set_socket_send_buffer_size(&a, limit)?;
+    // Zeroed pages: the kernel reads them without making them resident.
+    let data = vec![0u8; limit];
+    let fits = |n: usize| -> bool {
+        let sent = rustix::net::send(&a, &data[..n], SendFlags::DONTWAIT).is_ok();
+        if sent {
+            // Drop it (a zero-byte receive discards a datagram).
+            let mut none = [0u8; 0];
+            let _ = rustix::net::recv(&b, &mut none[..], RecvFlags::DONTWAIT);
+        }
+        sent
+    };
+    if fits(limit) {
+        return Ok(limit);
+    }
+    let (mut lo, mut hi) = (1usize, limit);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) { lo = mid } else { hi = mid }
+    }
+    Ok(lo)
 }
 
 /// The error for a message the socket cannot take.
@@ -170,7 +207,14 @@ pub fn send(fd: BorrowedFd<'_>, to: Option<&SocketAddrUnix>, msg: &[u8]) -> io::
             }
             Err(Errno::MSGSIZE) => {
                 let buf = rustix::net::sockopt::socket_send_buffer_size(fd).unwrap_or(0);
-                return Err(too_large(msg.len(), buf.saturating_sub(32)));
+                return Err(too_large(
+                    msg.len(),
+                    buf.saturating_sub(32).min(max_message()),
+                ));
+            }
+            // Beyond what the kernel allocates for one message (or memory is short).
+            Err(Errno::NOBUFS) if msg.len() > max_message() => {
+                return Err(too_large(msg.len(), max_message()));
             }
             Err(e) => return Err(e.into()),
         }
@@ -190,6 +234,20 @@ pub struct Received {
 
 /// Receives one message into `buf`, reporting its real length (`MSG_TRUNC`).
 pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], creds: bool) -> io::Result<Received> {
+    recv_flags(fd, buf, creds, RecvFlags::empty())
+}
+
+/// Looks at the next message without taking it or waiting for it: its sender and length.
+pub fn peek(fd: BorrowedFd<'_>, creds: bool) -> io::Result<Received> {
+    recv_flags(fd, &mut [], creds, RecvFlags::PEEK | RecvFlags::DONTWAIT)
+}
+
+fn recv_flags(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    creds: bool,
+    flags: RecvFlags,
+) -> io::Result<Received> {
     let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
     let mut control = if creds {
         RecvAncillaryBuffer::new(&mut space)
@@ -198,7 +256,7 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], creds: bool) -> io::Result<Recei
     };
     loop {
         let mut iov = [io::IoSliceMut::new(&mut *buf)];
-        match rustix::net::recvmsg(fd, &mut iov, &mut control, RecvFlags::TRUNC) {
+        match rustix::net::recvmsg(fd, &mut iov, &mut control, RecvFlags::TRUNC | flags) {
             Ok(r) => {
                 let creds = control.drain().find_map(|m| match m {
                     RecvAncillaryMessage::ScmCredentials(c) => Some(c),

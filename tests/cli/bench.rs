@@ -162,6 +162,47 @@ fn json_over_unix_has_the_spec_keys_and_ordered_percentiles() {
 }
 
 #[test]
+fn json_includes_the_message_transports_with_the_spec_keys() {
+    let env = Env::new();
+    let out = env.run(
+        [
+            "bench",
+            "--transport",
+            "unix-dgram,seqpacket",
+            "--count",
+            "300",
+            "--warmup",
+            "50ms",
+            "--clients",
+            "2",
+            "--json",
+        ],
+        b"",
+    );
+    out.success();
+    let r = report(&out);
+    let modes: Vec<(&str, &str, u64)> = r
+        .results
+        .iter()
+        .map(|e| (e.transport.as_str(), e.mode.as_str(), e.size_bytes))
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("unix-dgram", "throughput", 65536),
+            ("seqpacket", "throughput", 65536),
+            ("unix-dgram", "latency", 64),
+            ("seqpacket", "latency", 64),
+        ]
+    );
+    for e in &r.results {
+        check_entry(e);
+        // One message is one datagram or packet: counted whole.
+        assert!(e.messages >= 300, "{e:?}");
+    }
+}
+
+#[test]
 fn csv_has_a_header_and_one_row_per_case() {
     let env = Env::new();
     let out = env.run(
