@@ -25,7 +25,7 @@ use rustix::net::{SocketAddrUnix, sockopt};
 use super::framing::{Framing, Gate, MsgReader, MsgWriter, OnClose, Route};
 use super::msgsock::{self, MsgType, Received, describe_addr};
 use super::sockfile::OwnedPath;
-use super::{BindOpts, Conn, DialOpts, PeerCreds, retry};
+use super::{BindOpts, Conn, DialOpts, PeerCreds, retry, socktype};
 use crate::addr::{Address, SocketName};
 use crate::error::TimedOut;
 use crate::signals::Signals;
@@ -50,7 +50,7 @@ pub fn connect(
         // Autobind: the kernel gives the socket a unique abstract name to be answered at.
         rustix::net::bind(&fd, &SocketAddrUnix::new_unnamed()).map_err(|e| fatal(e.into()))?;
         rustix::net::connect(&fd, &target)
-            .map_err(|e| msgsock::classify_connect(addr, MsgType::Dgram, e.into()))?;
+            .map_err(|e| socktype::classify_connect(addr, MsgType::Dgram, e.into()))?;
         Ok(fd)
     })?;
     let on_close = if opts.keep_receiving {

@@ -16,6 +16,7 @@ pub mod msgsock;
 mod retry;
 mod seqpacket;
 pub mod sockfile;
+mod socktype;
 pub mod stage;
 mod stdio;
 mod tcp;

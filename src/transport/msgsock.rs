@@ -7,12 +7,9 @@
 //!   and the limit.
 //! - A received message is never cut silently: `MSG_TRUNC` makes the kernel report its real
 //!   length, which the caller compares with the room it gave.
-//! - Connecting to a socket of the wrong type (a stream socket named as `unix-dgram:`, or
-//!   the reverse) is an error that names what is there and how to address it.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::sync::OnceLock;
 
 use anyhow::{Result, anyhow};
@@ -22,11 +19,10 @@ use rustix::net::{
     SocketAddrUnix, SocketFlags, SocketType, UCred,
 };
 
-use super::retry::Failure;
 use super::sockfile::{self, OwnedPath};
 use super::unix_diag;
 use crate::addr::{Address, SocketName};
-use crate::error::{HintExt, hinted};
+use crate::error::HintExt;
 use crate::term::{Printer, escape};
 
 /// The two message-oriented socket types.
@@ -55,7 +51,8 @@ impl MsgType {
         }
     }
 
-    fn diag_kind(self) -> u8 {
+    /// The type as `unix_diag` reports it.
+    pub(super) fn diag_kind(self) -> u8 {
         match self {
             MsgType::Dgram => unix_diag::DGRAM,
             MsgType::Seqpacket => unix_diag::SEQPACKET,
@@ -304,110 +301,6 @@ pub fn describe_addr(addr: Option<&SocketAddrAny>) -> String {
             }
         }
         None => "an unnamed socket".into(),
-    }
-}
-
-/// The socket type of what is bound at a path or abstract name, if it differs from
-/// `want` (a `unix_diag` kind).
-pub fn other_type_at(addr: &Address, want: u8) -> Option<u8> {
-    let found = match addr {
-        Address::Unix(p)
-        | Address::UnixDgram(SocketName::Path(p))
-        | Address::Seqpacket(SocketName::Path(p)) => {
-            let meta = std::fs::symlink_metadata(p).ok()?;
-            if !meta.file_type().is_socket() {
-                return None;
-            }
-            unix_diag::bound_to_file(meta.dev(), meta.ino()).ok()?
-        }
-        Address::Abstract(n)
-        | Address::UnixDgram(SocketName::Abstract(n))
-        | Address::Seqpacket(SocketName::Abstract(n)) => unix_diag::bound_to_abstract(n).ok()?,
-        _ => return None,
-    };
-    if found.iter().any(|l| l.kind == want) {
-        return None;
-    }
-    found.into_iter().find(|l| l.is_live()).map(|l| l.kind)
-}
-
-/// The error for an address that names a socket of another type (`found`, a `unix_diag`
-/// kind, if the kernel said which), with the address that reaches it.
-pub fn wrong_type(addr: &Address, found: Option<u8>) -> anyhow::Error {
-    let (want, name) = match addr {
-        Address::Unix(p) => ("stream", SocketName::Path(p.clone())),
-        Address::Abstract(n) => ("stream", SocketName::Abstract(n.clone())),
-        Address::UnixDgram(n) => ("datagram", n.clone()),
-        Address::Seqpacket(n) => ("seqpacket", n.clone()),
-        _ => ("stream", SocketName::Abstract(String::new())),
-    };
-    let stream = |name: SocketName| match name {
-        SocketName::Path(p) => Address::Unix(p),
-        SocketName::Abstract(n) => Address::Abstract(n),
-    };
-    let shown = escape(&addr.to_string());
-    let (word, right) = match found {
-        Some(unix_diag::DGRAM) => ("datagram", Address::UnixDgram(name)),
-        Some(unix_diag::SEQPACKET) => ("seqpacket", Address::Seqpacket(name)),
-        Some(_) => ("stream", stream(name)),
-        None => {
-            let forms = [
-                stream(name.clone()),
-                Address::UnixDgram(name.clone()),
-                Address::Seqpacket(name),
-            ];
-            let others: Vec<String> = forms
-                .iter()
-                .filter(|a| std::mem::discriminant(*a) != std::mem::discriminant(addr))
-                .map(|a| escape(&a.to_string()))
-                .collect();
-            return hinted(
-                anyhow!("could not connect to {shown}: it is not a {want} socket"),
-                format!("address it as {}", others.join(" or ")),
-            );
-        }
-    };
-    hinted(
-        anyhow!("could not connect to {shown}: it is a {word} socket, not a {want} socket"),
-        format!("address it as {}", escape(&right.to_string())),
-    )
-}
-
-/// Sorts a failed connect(2) to a message address into "try again later" (under `--wait`)
-/// or "give up", saying what was found.
-pub fn classify_connect(addr: &Address, t: MsgType, e: io::Error) -> Failure {
-    let shown = escape(&addr.to_string());
-    let wrong = |found: Option<u8>| Failure::Fatal(wrong_type(addr, found));
-    match e.raw_os_error().map(Errno::from_raw_os_error) {
-        Some(Errno::NOENT) => Failure::NotYet {
-            found: "no such file".into(),
-        },
-        Some(Errno::PROTOTYPE) => wrong(other_type_at(addr, t.diag_kind())),
-        Some(Errno::CONNREFUSED) => {
-            if let Some(p) = addr.socket_path()
-                && let Ok(meta) = std::fs::symlink_metadata(p)
-                && !meta.file_type().is_socket()
-            {
-                return Failure::Fatal(anyhow!(
-                    "could not connect to {shown}: it is {}, not a socket",
-                    sockfile::describe(&meta)
-                ));
-            }
-            if let Some(kind) = other_type_at(addr, t.diag_kind()) {
-                return wrong(Some(kind));
-            }
-            Failure::NotYet {
-                found: match addr.socket_path() {
-                    Some(_) => "a socket file with nothing bound to it (connection refused)",
-                    None => "nothing bound to that name (connection refused)",
-                }
-                .into(),
-            }
-        }
-        Some(Errno::AGAIN) => Failure::NotYet {
-            found: "a listener whose backlog stayed full".into(),
-        },
-        _ => Failure::Fatal(anyhow!(e).context(format!("could not connect to {shown}"))),
     }
 }
 

@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow};
 use super::framing::{Framing, MsgReader, MsgWriter, OnClose};
 use super::msgsock::{self, MsgType};
 use super::sockfile::OwnedPath;
-use super::{BindOpts, Conn, DialOpts, PeerCreds, retry};
+use super::{BindOpts, Conn, DialOpts, PeerCreds, retry, socktype};
 use crate::addr::{Address, SocketName};
 use crate::signals::Signals;
 use crate::term::{Printer, escape};
@@ -97,7 +97,7 @@ pub fn connect(
             msgsock::set_send_timeout(&fd, left).map_err(fatal)?;
         }
         rustix::net::connect(&fd, &target)
-            .map_err(|e| msgsock::classify_connect(addr, MsgType::Seqpacket, e.into()))?;
+            .map_err(|e| socktype::classify_connect(addr, MsgType::Seqpacket, e.into()))?;
         if left.is_some() {
             msgsock::set_send_timeout(&fd, None).map_err(fatal)?;
         }

@@ -235,3 +235,84 @@ fn message_socket_files_follow_the_socket_file_rules() {
         assert_eq!(std::fs::read(env.path("m")).expect("read"), b"keep me");
     }
 }
+
+#[test]
+fn a_seqpacket_backlog_that_stays_full_under_wait_is_124() {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let env = Env::new();
+    let socket = || {
+        rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::SEQPACKET,
+            SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+            None,
+        )
+        .expect("socket")
+    };
+    let addr = SocketAddrUnix::new(env.path("p")).expect("addr");
+    // A listener that never accepts, with a backlog of one that a client fills.
+    let l = socket();
+    rustix::net::bind(&l, &addr).expect("bind");
+    rustix::net::listen(&l, 0).expect("listen");
+    let mut held = Vec::new();
+    loop {
+        let c = socket();
+        match rustix::net::connect(&c, &addr) {
+            Ok(()) => held.push(c),
+            Err(rustix::io::Errno::AGAIN) => break,
+            Err(e) => panic!("filling the backlog: {e}"),
+        }
+    }
+    env.run(["connect", "--wait", "300ms", "seqpacket:./p"], b"x\n")
+        .assert_code(124)
+        .one_error(&["seqpacket:./p", "after 300ms", "backlog stayed full"]);
+}
+
+/// Runs ipctool as uid 65534 where the test may (root, with setpriv).
+fn as_nobody(env: &Env, args: &[&str], input: &[u8]) -> Option<Output> {
+    if !rustix::process::geteuid().is_root() || !have("setpriv") {
+        eprintln!("note: not root (or no setpriv): skipping the other-uid check");
+        return None;
+    }
+    let mut c = std::process::Command::new("setpriv");
+    hermetic(&mut c);
+    c.current_dir(env.dir.path())
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            bin(),
+        ])
+        .args(args);
+    Some(run_with_input(c, input))
+}
+
+#[test]
+fn allow_uid_drops_other_users_datagrams_and_refuses_their_seqpacket_clients() {
+    let env = Env::new();
+    let id = std::process::id();
+    let dgram = format!("unix-dgram:@ipctool-allow-d-{id}");
+    let seq = format!("seqpacket:@ipctool-allow-s-{id}");
+    let me = rustix::process::getuid().as_raw().to_string();
+    let d = listen(&env, &["--allow-uid", &me, "--count", "1", &dgram]);
+    let s = listen(&env, &["-k", "--allow-uid", &me, &seq]);
+    let Some(out) = as_nobody(&env, &["connect", &dgram], b"from nobody\n") else {
+        return;
+    };
+    out.success();
+    let log = d.wait_for("refused datagrams");
+    assert!(log.contains("uid 65534 pid "), "{log}");
+    env.run(["connect", &dgram], b"from me\n").success();
+    d.finish().success().stdout_is(b"from me\n");
+
+    let out = as_nobody(&env, &["connect", &seq], b"from nobody\n").expect("root");
+    out.stdout_is(b"");
+    let log = s.wait_for("refused a client");
+    assert!(log.contains("uid 65534"), "{log}");
+    env.run(["connect", &seq], b"from me\n").success();
+    s.wait_for("closed connection 1");
+    s.signal(libc::SIGTERM);
+    s.finish().assert_code(143).stdout_is(b"from me\n");
+}

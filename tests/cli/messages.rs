@@ -349,3 +349,26 @@ fn relay_between_two_message_sockets_passes_messages_whole() {
         out.stderr
     );
 }
+
+#[test]
+fn seqpacket_keep_open_serves_clients_concurrently_until_count() {
+    let env = Env::new();
+    let mut server = env.spawn(["listen", "-k", "-v", "--count", "2", "seqpacket:./p"]);
+    server.wait_ready();
+    let a = seqpacket_to(&env.path("p"));
+    let b = seqpacket_to(&env.path("p"));
+    server.wait_for("accepted connection 2");
+    // stdin goes to every client, a line per message.
+    use std::io::Write;
+    server.stdin().write_all(b"to all\n").expect("stdin");
+    assert_eq!(recv_message(&a, 64), b"to all");
+    assert_eq!(recv_message(&b, 64), b"to all");
+    rustix::net::send(a.as_fd(), b"from a", SendFlags::empty()).expect("send");
+    rustix::net::send(b.as_fd(), b"from b", SendFlags::empty()).expect("send");
+    drop((a, b));
+    let out = server.finish();
+    out.success();
+    let mut lines: Vec<&[u8]> = out.stdout.split_inclusive(|&c| c == b'\n').collect();
+    lines.sort();
+    assert_eq!(lines, [&b"from a\n"[..], b"from b\n"]);
+}

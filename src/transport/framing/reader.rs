@@ -1,51 +1,13 @@
-//! Where messages meet byte streams: a [`MsgReader`] turns the messages of a socket into
-//! the bytes an [`super::Input`] yields, a [`MsgWriter`] turns the bytes given to an
-//! [`super::Output`] into messages. The copy engine and sessions see an ordinary connection
-//! (that is never spliced: its kind is [`super::FdKind::Message`]).
-//!
-//! [`Framing`] says how: by lines (the default, for stdio, pipes and commands), raw (each
-//! read is one message, messages written as they are), or whole messages (between two
-//! message sockets, where each read of one is exactly one message written to the other).
+//! Messages in: each message a socket receives becomes bytes of a stream (a line, raw
+//! bytes) or one whole read, as [`super::Framing`] says; never cut silently.
 
-use std::fmt::Debug;
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
 
 use rustix::net::Shutdown;
 
-use super::msgsock::{self, MsgType, Received};
-
-/// How the messages of a socket map to a byte stream.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Framing {
-    /// One line is one message: the newline is not sent, and is added back after each
-    /// received message (unless it already ends with one).
-    #[default]
-    Lines,
-    /// Each read of the stream is one message; a received message is written as it is.
-    Raw,
-    /// The other end is a message socket too: each read yields exactly one whole message.
-    Whole,
-}
-
-/// Decides, message by message, what a reader delivers (a datagram server: who sent it,
-/// `--allow-uid`, `--count`).
-pub trait Gate: Send + Debug {
-    /// Whether the sender's credentials are needed.
-    fn wants_creds(&self) -> bool;
-    /// Called for each message received: deliver it?
-    fn admit(&mut self, msg: &Received) -> bool;
-    /// True once the last message wanted has been delivered: the input then ends.
-    fn is_done(&self) -> bool;
-}
-
-/// Where a writer's messages go when its socket is not connected (a datagram server
-/// answering its senders).
-pub trait Route: Send + Sync + Debug {
-    /// Sends one message.
-    fn send(&self, fd: BorrowedFd<'_>, msg: &[u8]) -> io::Result<()>;
-}
+use super::super::msgsock::{self, MsgType};
+use super::{Framing, Gate};
 
 /// Reads messages from a socket as a byte stream (see [`Framing`]).
 #[derive(Debug)]
@@ -185,176 +147,12 @@ fn cut(len: usize, room: usize, caller: bool) -> io::Error {
     )
 }
 
-/// What closing a writer does besides sending the last unterminated line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnClose {
-    /// `shutdown(SHUT_WR)`: the peer reads EOF (seqpacket).
-    ShutdownWrite,
-    /// `shutdown(SHUT_RD)`: our own input ends once what has arrived is read (a datagram
-    /// client: a datagram peer never sends an EOF).
-    StopReceiving,
-    /// Nothing: a datagram server goes on receiving.
-    Nothing,
-}
-
-/// Writes a byte stream to a socket as messages (see [`Framing`]).
-#[derive(Debug)]
-pub struct MsgWriter {
-    framing: Framing,
-    kind: MsgType,
-    /// The unterminated line so far.
-    line: Vec<u8>,
-    route: Option<Arc<dyn Route>>,
-    on_close: OnClose,
-}
-
-impl MsgWriter {
-    pub fn new(kind: MsgType, framing: Framing, on_close: OnClose) -> MsgWriter {
-        MsgWriter {
-            framing,
-            kind,
-            line: Vec::new(),
-            route: None,
-            on_close,
-        }
-    }
-
-    /// Sends through `route` instead of to the connected peer.
-    pub fn with_route(mut self, route: Arc<dyn Route>) -> MsgWriter {
-        self.route = Some(route);
-        self
-    }
-
-    /// Takes all of `buf`: one message (raw, whole) or one per complete line.
-    pub fn write(&mut self, fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-        if self.framing != Framing::Lines {
-            self.send(fd, buf)?;
-            return Ok(buf.len());
-        }
-        let mut rest = buf;
-        while let Some(i) = memchr::memchr(b'\n', rest) {
-            if self.line.is_empty() {
-                self.send(fd, &rest[..i])?;
-            } else {
-                self.line.extend_from_slice(&rest[..i]);
-                let sent = self.send(fd, &self.line);
-                self.line.clear();
-                sent?;
-            }
-            rest = &rest[i + 1..];
-        }
-        let max = msgsock::max_message();
-        if self.line.len() + rest.len() > max {
-            // The stream is broken here: what came of this line is never sent.
-            self.line.clear();
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "a line longer than {max} bytes cannot be one message: this socket allows at most {max} bytes"
-                ),
-            ));
-        }
-        self.line.extend_from_slice(rest);
-        Ok(buf.len())
-    }
-
-    /// The end of the stream: sends the unterminated last line, then does what
-    /// [`OnClose`] says.
-    pub fn finish(&mut self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        let flushed = if self.line.is_empty() {
-            Ok(())
-        } else {
-            self.send(fd, &self.line)
-        };
-        self.line.clear();
-        // Even when the last line could not go: the other direction must learn the end.
-        let how = match self.on_close {
-            OnClose::ShutdownWrite => Shutdown::Write,
-            OnClose::StopReceiving => Shutdown::Read,
-            OnClose::Nothing => return flushed,
-        };
-        match rustix::net::shutdown(fd, how) {
-            Ok(()) | Err(rustix::io::Errno::NOTCONN) => flushed,
-            Err(e) => flushed.and(Err(e.into())),
-        }
-    }
-
-    fn send(&self, fd: BorrowedFd<'_>, msg: &[u8]) -> io::Result<()> {
-        // An empty seqpacket message reads as the end of the connection: not sent.
-        if msg.is_empty() && self.kind == MsgType::Seqpacket {
-            return Ok(());
-        }
-        match &self.route {
-            Some(route) => route.send(fd, msg),
-            None => msgsock::send(fd, None, msg),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{drain, pair};
+    use super::super::{MsgWriter, OnClose, Received};
     use super::*;
-    use std::os::fd::{AsFd, OwnedFd};
-
-    fn pair(kind: MsgType) -> (OwnedFd, OwnedFd) {
-        let t = match kind {
-            MsgType::Dgram => rustix::net::SocketType::DGRAM,
-            MsgType::Seqpacket => rustix::net::SocketType::SEQPACKET,
-        };
-        rustix::net::socketpair(
-            rustix::net::AddressFamily::UNIX,
-            t,
-            rustix::net::SocketFlags::CLOEXEC,
-            None,
-        )
-        .expect("socketpair")
-    }
-
-    /// Every message waiting on `fd` (the writer side has shut down).
-    fn messages(fd: &OwnedFd) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let r = msgsock::recv(fd.as_fd(), &mut buf, false).expect("recv");
-            if r.len == 0 {
-                return out;
-            }
-            out.push(buf[..r.len].to_vec());
-        }
-    }
-
-    fn drain(r: &mut MsgReader, fd: &OwnedFd, chunk: usize) -> Vec<u8> {
-        let mut all = Vec::new();
-        let mut buf = vec![0u8; chunk];
-        loop {
-            match r.read(fd.as_fd(), &mut buf).expect("read") {
-                0 => return all,
-                n => all.extend_from_slice(&buf[..n]),
-            }
-        }
-    }
-
-    #[test]
-    fn lines_become_messages_whatever_the_pieces() {
-        let (a, b) = pair(MsgType::Seqpacket);
-        let mut w = MsgWriter::new(MsgType::Seqpacket, Framing::Lines, OnClose::ShutdownWrite);
-        for piece in [&b"al"[..], b"pha\nbe", b"ta\n\ngam", b"ma"] {
-            assert_eq!(w.write(a.as_fd(), piece).expect("write"), piece.len());
-        }
-        w.finish(a.as_fd()).expect("finish");
-        // The empty line is not sent on seqpacket; the unterminated last line is.
-        assert_eq!(messages(&b), [&b"alpha"[..], b"beta", b"gamma"]);
-    }
-
-    #[test]
-    fn raw_writes_are_one_message_each() {
-        let (a, b) = pair(MsgType::Seqpacket);
-        let mut w = MsgWriter::new(MsgType::Seqpacket, Framing::Raw, OnClose::ShutdownWrite);
-        w.write(a.as_fd(), b"one\ntwo").expect("write");
-        w.write(a.as_fd(), b"three").expect("write");
-        w.finish(a.as_fd()).expect("finish");
-        assert_eq!(messages(&b), [&b"one\ntwo"[..], b"three"]);
-    }
+    use std::os::fd::AsFd;
 
     #[test]
     fn received_messages_become_lines_even_through_a_small_buffer() {
@@ -398,22 +196,6 @@ mod tests {
             b"\nx\n",
             "an empty datagram is an empty line"
         );
-    }
-
-    #[test]
-    fn an_overlong_line_is_refused_before_it_fills_memory() {
-        let (a, _b) = pair(MsgType::Dgram);
-        let mut w = MsgWriter::new(MsgType::Dgram, Framing::Lines, OnClose::Nothing);
-        let chunk = vec![b'x'; 1 << 20];
-        let mut sent = 0;
-        let err = loop {
-            match w.write(a.as_fd(), &chunk) {
-                Ok(n) => sent += n,
-                Err(e) => break e,
-            }
-            assert!(sent <= msgsock::max_message(), "buffered past the limit");
-        };
-        assert!(err.to_string().contains("cannot be one message"), "{err}");
     }
 
     #[test]
