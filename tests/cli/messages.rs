@@ -372,3 +372,43 @@ fn seqpacket_keep_open_serves_clients_concurrently_until_count() {
     lines.sort();
     assert_eq!(lines, [&b"from a\n"[..], b"from b\n"]);
 }
+
+/// The README's tour of message sockets, as pasted (paths in the test's directory).
+#[test]
+fn readme_collector_and_seqpacket_echo() {
+    let env = Env::new();
+    let logger = have("logger");
+    let count = if logger { "3" } else { "2" };
+    let mut collector = env.spawn(["listen", "-v", "--count", count, "unix-dgram:./log.sock"]);
+    collector.close_stdin();
+    collector.wait_ready();
+    let sh = env.sh(r#"printf 'disk full\nretrying\n' | "$IPCTOOL" connect unix-dgram:./log.sock"#);
+    run_with_input(sh, b"").success();
+    if logger {
+        run_with_input(
+            tool(&env, "logger", &["-u", "./log.sock", "hello from logger"]),
+            b"",
+        )
+        .success();
+    }
+    let out = collector.finish();
+    out.success().stderr_has("datagram from @");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.starts_with("disk full\nretrying\n"), "{text}");
+    if logger {
+        assert!(text.ends_with(" hello from logger\n"), "{text}");
+        assert!(
+            out.stderr.contains("datagram from an unnamed socket"),
+            "{}",
+            out.stderr
+        );
+    }
+
+    let mut echo = env.spawn(["listen", "-k", "-v", "-e", "cat", "seqpacket:./echo.seq"]);
+    echo.close_stdin();
+    echo.wait_ready();
+    let sh = env.sh(r#"printf 'one\ntwo\n' | "$IPCTOOL" connect seqpacket:./echo.seq"#);
+    run_with_input(sh, b"").success().stdout_is(b"one\ntwo\n");
+    echo.signal(libc::SIGTERM);
+    echo.finish().assert_code(143);
+}
