@@ -412,3 +412,46 @@ fn readme_collector_and_seqpacket_echo() {
     echo.signal(libc::SIGTERM);
     echo.finish().assert_code(143);
 }
+
+#[test]
+fn relay_gives_each_stream_client_its_own_datagram_name_to_be_answered_at() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let env = Env::new();
+    let server = datagram_at(&env.path("svc"));
+    let mut relay = env.spawn(["relay", "-v", "./front", "unix-dgram:./svc"]);
+    relay.close_stdin();
+    relay.wait_ready();
+    let answerer = std::thread::spawn(move || {
+        let mut names = Vec::new();
+        let mut buf = [0u8; 64];
+        for _ in 0..2 {
+            let (n, from) = server.recv_from(&mut buf).expect("question");
+            let name = from.as_abstract_name().expect("autobound").to_vec();
+            let to = std::os::unix::net::SocketAddr::from_abstract_name(&name).expect("addr");
+            let mut answer = b"re: ".to_vec();
+            answer.extend_from_slice(&buf[..n]);
+            server.send_to_addr(&answer, &to).expect("answer");
+            names.push(name);
+        }
+        names
+    });
+    for who in ["alice", "bob"] {
+        let mut c = std::os::unix::net::UnixStream::connect(env.path("front")).expect("connect");
+        c.set_read_timeout(Some(DEADLINE)).expect("timeout");
+        writeln!(c, "{who}").expect("write");
+        let mut r = BufReader::new(c.try_clone().expect("clone"));
+        let mut line = String::new();
+        r.read_line(&mut line).expect("answer");
+        assert_eq!(line, format!("re: {who}\n"));
+        // The client's EOF ends its pair: its datagram socket stops receiving.
+        c.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).expect("EOF");
+        assert!(rest.is_empty());
+    }
+    let names = answerer.join().expect("answerer");
+    assert_ne!(names[0], names[1], "one name per client");
+    relay.wait_for("closed connection 2");
+    relay.signal(libc::SIGTERM);
+    relay.finish().assert_code(143);
+}
