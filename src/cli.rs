@@ -30,8 +30,8 @@ ADDRESSES:
   -               stdin and stdout (also stdio)
   exec:CMD        `sh -c CMD`, its stdin and stdout
   tcp:HOST:PORT   TCP (tcp:[::1]:PORT for IPv6)
-  unix-dgram:PATH a Unix datagram socket (unix-dgram:@NAME: in the abstract namespace)
-  seqpacket:PATH  a Unix sequenced-packet socket (seqpacket:@NAME: abstract)
+  unix-dgram:PATH a Unix datagram socket (unix-dgram:@NAME in the abstract namespace)
+  seqpacket:PATH  a Unix sequenced-packet socket (seqpacket:@NAME in the abstract namespace)
   Socket paths and abstract names are limited to 107 bytes. The two message sockets keep
   message boundaries: from stdin, a pipe or a command each line is one message (its
   newline not sent) and each message received is written as one line; with
