@@ -249,3 +249,111 @@ fn relay_once(ctx: &Ctx, cfg: &RelayConfig, handler: RelayHandler) -> Result<Exi
         (None, None) => Ok(ExitStatus::Success),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn config(line: &str) -> Result<RelayConfig, String> {
+        let argv = std::iter::once("ipctool").chain(line.split_whitespace());
+        let cli = Cli::try_parse_from(argv).map_err(|e| format!("clap: {:?}", e.kind()))?;
+        let ctx = Ctx {
+            printer: crate::term::Printer::quiet(),
+            signals: crate::signals::Signals::inert(),
+            copy: crate::engine::CopyConfig::default(),
+        };
+        match cli.command {
+            Command::Relay(args) => {
+                RelayConfig::from_args(&args, &ctx).map_err(|e| format!("{e:#}"))
+            }
+            _ => Err("not relay".into()),
+        }
+    }
+
+    #[test]
+    fn message_ends_to_config() {
+        let whole_chunk = transport::msgsock::max_message().max(crate::engine::copy::DEFAULT_CHUNK);
+        let stream_chunk = crate::engine::copy::DEFAULT_CHUNK;
+        // (command line, FROM kind, framing both ways, copy chunk, datagram count)
+        let rows = [
+            (
+                "relay ./s seqpacket:/p",
+                "serve",
+                Framing::Lines,
+                stream_chunk,
+                None,
+            ),
+            (
+                "relay --raw-messages seqpacket:/p ./s",
+                "serve",
+                Framing::Raw,
+                stream_chunk,
+                None,
+            ),
+            (
+                "relay --count 5 unix-dgram:/in unix-dgram:/out",
+                "open",
+                Framing::Whole,
+                whole_chunk,
+                Some(5),
+            ),
+            (
+                "relay seqpacket:/p unix-dgram:@log",
+                "serve",
+                Framing::Whole,
+                whole_chunk,
+                None,
+            ),
+            (
+                "relay unix-dgram:/in -",
+                "open",
+                Framing::Lines,
+                stream_chunk,
+                None,
+            ),
+        ];
+        for (line, from, framing, chunk, count) in rows {
+            let cfg = config(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let kind = match cfg.from {
+                From::Serve(_) => "serve",
+                From::Open(_) => "open",
+                From::Intercept(_) => "intercept",
+            };
+            assert_eq!(kind, from, "{line}");
+            assert_eq!(
+                (cfg.bind.framing, cfg.dial.framing),
+                (framing, framing),
+                "{line}"
+            );
+            assert_eq!(cfg.transfer.session.copy.chunk, chunk, "{line}");
+            assert_eq!(cfg.bind.count, count, "{line}");
+        }
+        // A datagram TO stops receiving at the client's EOF, unless something else ends it.
+        assert!(
+            !config("relay ./s unix-dgram:/d")
+                .expect("cfg")
+                .dial
+                .keep_receiving
+        );
+        assert!(
+            config("relay --idle-timeout 1s ./s unix-dgram:/d")
+                .expect("cfg")
+                .dial
+                .keep_receiving
+        );
+    }
+
+    #[test]
+    fn bad_message_combinations() {
+        let rows = [
+            ("relay --max-clients 2 unix-dgram:/in ./s", "--max-clients"),
+            ("relay --raw-messages ./a ./b", "--raw-messages applies to"),
+        ];
+        for (line, want) in rows {
+            let err = config(line).expect_err(line);
+            assert!(err.contains(want), "{line}: {err}");
+        }
+    }
+}
