@@ -41,13 +41,14 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             break
         }
         'ipctool;connect' {
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader, a datagram receive queue that stays full), for up to DURATION; then exit 124')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at exit: bytes each way, duration, throughput')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection after this long with no traffic either way (e.g. 30s)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr and in tables')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
             [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
             [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
+            [CompletionResult]::new('--raw-messages', '--raw-messages', [CompletionResultType]::ParameterName, 'Message sockets: each read is one message; messages are written as they are')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
@@ -63,7 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Run `sh -c CMD` for each client, joined to it')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run `sh -c CMD` for each client, joined to it')
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Serve at most N clients at once; later ones wait their turn')
-            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after serving N clients (for listen, implies -k)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after serving N clients (for listen, implies -k); on unix-dgram:, after N datagrams')
             [CompletionResult]::new('--allow-uid', '--allow-uid', [CompletionResultType]::ParameterName, 'Serve only peers with one of these user ids; others are refused and logged')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Exit 124 if no client arrives within DURATION')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask')
@@ -75,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
             [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
             [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
+            [CompletionResult]::new('--raw-messages', '--raw-messages', [CompletionResultType]::ParameterName, 'Message sockets: each read is one message; messages are written as they are')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
@@ -91,7 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--dump', '--dump', [CompletionResultType]::ParameterName, 'Write the hex dump to FILE instead (created 0600; never through a symlink)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Retry reaching TO for each client for up to DURATION while nothing listens there')
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Serve at most N clients at once; later ones wait their turn')
-            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after serving N clients (for listen, implies -k)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after serving N clients (for listen, implies -k); on unix-dgram:, after N datagrams')
             [CompletionResult]::new('--allow-uid', '--allow-uid', [CompletionResultType]::ParameterName, 'Serve only peers with one of these user ids; others are refused and logged')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Exit 124 if no client arrives within DURATION')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask')
@@ -103,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show live bytes and rate on stderr')
             [CompletionResult]::new('--send-only', '--send-only', [CompletionResultType]::ParameterName, 'Only send stdin to the endpoint; shut the other direction at once')
             [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Only receive from the endpoint; shut the other direction at once')
+            [CompletionResult]::new('--raw-messages', '--raw-messages', [CompletionResultType]::ParameterName, 'Message sockets: each read is one message; messages are written as they are')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the reports you asked for')
@@ -154,8 +157,8 @@ Register-ArgumentCompleter -Native -CommandName 'ipctool' -ScriptBlock {
             break
         }
         'ipctool;bench' {
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Transports to measure, comma-separated [default: all]')
-            [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Transports to measure, comma-separated [default: all]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Transports to measure, comma-separated [default: all but unix-dgram and seqpacket]')
+            [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Transports to measure, comma-separated [default: all but unix-dgram and seqpacket]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]')

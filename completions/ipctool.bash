@@ -90,11 +90,11 @@ _ipctool() {
             fi
             case "${prev}" in
                 --transport)
-                    COMPREPLY=($(compgen -W "unix abstract fifo pipe tcp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "unix abstract fifo pipe tcp unix-dgram seqpacket" -- "${cur}"))
                     return 0
                     ;;
                 -t)
-                    COMPREPLY=($(compgen -W "unix abstract fifo pipe tcp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "unix abstract fifo pipe tcp unix-dgram seqpacket" -- "${cur}"))
                     return 0
                     ;;
                 --size)
@@ -161,7 +161,7 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__connect)
-            opts="-v -q -h -V --wait --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
+            opts="-v -q -h -V --wait --stats --progress --send-only --recv-only --idle-timeout --raw-messages --verbose --quiet --color --no-splice --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,7 +303,7 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__listen)
-            opts="-k -e -v -q -h -V --keep-open --exec --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
+            opts="-k -e -v -q -h -V --keep-open --exec --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --raw-messages --verbose --quiet --color --no-splice --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,7 +421,7 @@ _ipctool() {
             return 0
             ;;
         ipctool__subcmd__relay)
-            opts="-x -v -q -h -V --intercept --hex --dump --wait --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --verbose --quiet --color --no-splice --help --version"
+            opts="-x -v -q -h -V --intercept --hex --dump --wait --max-clients --count --allow-uid --timeout --mode --stats --progress --send-only --recv-only --idle-timeout --raw-messages --verbose --quiet --color --no-splice --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

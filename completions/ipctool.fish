@@ -39,7 +39,7 @@ complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "mkfifo" -d 'Create 
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "pipe" -d 'Copy stdin to stdout measuring it, or run CMDs as one measured pipeline'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "bench" -d 'Benchmark IPC transports on this machine, cross-process'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader), for up to DURATION; then exit 124' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader, a datagram receive queue that stays full), for up to DURATION; then exit 124' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
 json\t'One JSON object per line (JSON Lines), for programs'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
@@ -49,6 +49,7 @@ never\t'Never colour'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l progress -d 'Show live bytes and rate on stderr'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l raw-messages -d 'Message sockets: each read is one message; messages are written as they are'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s q -l quiet -d 'Print only errors and the reports you asked for'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
@@ -56,7 +57,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s h -l help -d
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s e -l exec -d 'Run `sh -c CMD` for each client, joined to it' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l max-clients -d 'Serve at most N clients at once; later ones wait their turn' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l count -d 'Exit after serving N clients (for listen, implies -k)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l count -d 'Exit after serving N clients (for listen, implies -k); on unix-dgram:, after N datagrams' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
@@ -70,6 +71,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s k -l keep-ope
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l progress -d 'Show live bytes and rate on stderr'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l raw-messages -d 'Message sockets: each read is one message; messages are written as they are'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -s q -l quiet -d 'Print only errors and the reports you asked for'
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
@@ -79,7 +81,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l intercept -d '
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l dump -d 'Write the hex dump to FILE instead (created 0600; never through a symlink)' -r -F
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l wait -d 'Retry reaching TO for each client for up to DURATION while nothing listens there' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l max-clients -d 'Serve at most N clients at once; later ones wait their turn' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l count -d 'Exit after serving N clients (for listen, implies -k)' -r
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l count -d 'Exit after serving N clients (for listen, implies -k); on unix-dgram:, after N datagrams' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
@@ -93,6 +95,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s x -l hex -d 'S
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l progress -d 'Show live bytes and rate on stderr'
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l send-only -d 'Only send stdin to the endpoint; shut the other direction at once'
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l recv-only -d 'Only receive from the endpoint; shut the other direction at once'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l raw-messages -d 'Message sockets: each read is one message; messages are written as they are'
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s v -l verbose -d 'Report events on stderr (listening, accepted with peer pid/uid, closed, reclaimed)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -s q -l quiet -d 'Print only errors and the reports you asked for'
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
@@ -124,11 +127,13 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s q -l quiet -d '
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l no-splice -d 'Copy through a buffer with read(2)/write(2) instead of splice(2)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s V -l version -d 'Print version'
-complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s t -l transport -d 'Transports to measure, comma-separated [default: all]' -r -f -a "unix\t'A Unix domain stream socket on a path in a private temporary directory'
+complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s t -l transport -d 'Transports to measure, comma-separated [default: all but unix-dgram and seqpacket]' -r -f -a "unix\t'A Unix domain stream socket on a path in a private temporary directory'
 abstract\t'A Unix stream socket in the Linux abstract namespace'
 fifo\t'FIFOs (named pipes) in a private temporary directory: one each way'
 pipe\t'Unnamed pipes: the peer\'s stdin and stdout'
-tcp\t'TCP over loopback, the baseline'"
+tcp\t'TCP over loopback, the baseline'
+unix-dgram\t'A Unix datagram socket on a path in a private temporary directory (only when named: not in the default suite)'
+seqpacket\t'A Unix sequenced-packet socket on a path in a private temporary directory (only when named: not in the default suite)'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s s -l size -d 'Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput, 64 for latency]' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s d -l duration -d 'How long to measure each case (e.g. 500ms, 2s) [default: 1s]' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand bench" -s n -l count -d 'Measure this many messages (throughput) or round trips (latency) per pair instead' -r

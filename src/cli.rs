@@ -30,7 +30,12 @@ ADDRESSES:
   -               stdin and stdout (also stdio)
   exec:CMD        `sh -c CMD`, its stdin and stdout
   tcp:HOST:PORT   TCP (tcp:[::1]:PORT for IPv6)
-  Socket paths and abstract names are limited to 107 bytes.";
+  unix-dgram:PATH a Unix datagram socket (unix-dgram:@NAME in the abstract namespace)
+  seqpacket:PATH  a Unix sequenced-packet socket (seqpacket:@NAME in the abstract namespace)
+  Socket paths and abstract names are limited to 107 bytes. The two message sockets keep
+  message boundaries: from stdin, a pipe or a command each line is one message (its
+  newline not sent) and each message received is written as one line; with
+  --raw-messages each read is one message and messages are written as they are.";
 
 /// Inter-process communication from the terminal: serve and reach local sockets, FIFOs
 /// and pipes, and report what moved, how fast.
@@ -114,8 +119,21 @@ pub struct TransferArgs {
     ///
     /// Closing an idle connection is a normal end (exit 0); `-v` says so. If bytes were
     /// still waiting to be delivered (the peer stopped reading), it is a failure (exit 1).
+    /// On a unix-dgram: address, which has no end of stream, it is also how long `connect`
+    /// (and `relay`) keep waiting for answers after the input has ended.
     #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
     pub idle_timeout: Option<Duration>,
+
+    /// Message sockets: each read is one message; messages are written as they are
+    ///
+    /// With unix-dgram: and seqpacket: addresses, by default each line of the byte-stream
+    /// side (stdin, a stream peer, an -e command's output) is one message, sent without its
+    /// newline, and each message received is written followed by a newline (unless it ends
+    /// with one). With --raw-messages, each read of the stream side is one message (whatever
+    /// one read returns) and received messages are written back to back, unchanged. Between two
+    /// message sockets (relay), messages pass whole either way.
+    #[arg(long)]
+    pub raw_messages: bool,
 }
 
 /// Connect to ADDR and bridge it to stdin/stdout
@@ -126,6 +144,13 @@ pub struct TransferArgs {
 /// even if stdin never ends. (Over TCP a complete close cannot be told from a half-close
 /// until something is sent: with an idle stdin, connect waits; use --idle-timeout.) A reset
 /// or a failed write is exit 1: a session that may have lost data never exits 0.
+///
+/// On seqpacket:, each line of stdin is one message (see --raw-messages). On unix-dgram:,
+/// ipctool first binds a name of its own, an abstract one the kernel picks (nothing is
+/// created on disk), so that the server can answer; as a datagram peer never sends an EOF,
+/// it ends when stdin ends, or with --idle-timeout once answers stop coming for that long.
+/// With --wait, a send also waits that long for room in a full receive queue, then exits
+/// 124.
 #[derive(Debug, Args)]
 #[command(after_long_help = CONNECT_EXAMPLES)]
 pub struct ConnectArgs {
@@ -134,7 +159,7 @@ pub struct ConnectArgs {
     pub addr: Address,
 
     /// Retry while nothing listens (missing path, refused, full backlog, FIFO without a
-    /// reader), for up to DURATION; then exit 124
+    /// reader, a datagram receive queue that stays full), for up to DURATION; then exit 124
     #[arg(long, value_name = "DURATION", value_parser = units::parse_positive_duration)]
     pub wait: Option<Duration>,
 
@@ -151,7 +176,13 @@ EXAMPLES:
   Write into a FIFO (blocks until a reader opens it):
     echo hello | ipctool connect fifo:/tmp/demo.fifo
   Summary as JSON on stderr:
-    echo hi | ipctool connect --stats=json @demo";
+    echo hi | ipctool connect --stats=json @demo
+  Log two messages to a datagram collector (one per line):
+    printf 'disk full\nretrying\n' | ipctool connect unix-dgram:/tmp/log.sock
+  Ask a datagram server and wait up to 1 s for its answers:
+    echo status | ipctool connect --idle-timeout 1s unix-dgram:/tmp/svc.sock
+  One message per read instead of per line:
+    ipctool connect --raw-messages seqpacket:@demo < request.bin";
 
 /// Serve ADDR and bridge clients to stdin/stdout or to a command
 ///
@@ -172,10 +203,20 @@ EXAMPLES:
 /// send to stdout; with -k it keeps reading across successive writers. On a stop signal
 /// the server stops accepting, gives connected clients EOF, stops and reaps commands,
 /// prints the --stats totals, removes its file and exits 128 + the signal.
+///
+/// seqpacket: serves clients like a stream socket (-k, -e, --max-clients, --count,
+/// --allow-uid), one message per line each way (see --raw-messages). unix-dgram: has no
+/// clients: one socket receives the datagrams of every sender and writes each as a line
+/// (-v names each new sender with its pid and uid; --allow-uid drops the datagrams of other
+/// users); what comes on stdin is sent, a line per datagram, to the most recent sender.
+/// Datagrams have no end of stream, so a datagram listen ends on a signal, after --count N
+/// datagrams, after --idle-timeout without traffic, or (exit 124) when --timeout passes
+/// before the first datagram; EOF on stdin does not end it; -k changes nothing.
 #[derive(Debug, Args)]
 #[command(after_long_help = LISTEN_EXAMPLES)]
 pub struct ListenArgs {
-    /// The address to serve: a socket path, @NAME, fifo:PATH or tcp:HOST:PORT
+    /// The address to serve: a socket path, @NAME, fifo:PATH, tcp:HOST:PORT,
+    /// seqpacket:PATH or unix-dgram:PATH
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub addr: Address,
 
@@ -189,7 +230,10 @@ pub struct ListenArgs {
     /// IPCTOOL_PEER_GID (the client's credentials, where the OS gives them). It starts with
     /// default signal dispositions and no descriptor but stdin, stdout and stderr. When it
     /// closes its stdout the client sees EOF at once; its exit status is in -v and --stats.
-    /// Without -k, one client is served.
+    /// Without -k, one client is served. On seqpacket:, each message the client sends is one
+    /// line of the command's stdin and each line of its stdout is one message back (with
+    /// --raw-messages: messages are written as they are, and each read of its stdout is one
+    /// message).
     #[arg(short = 'e', long, value_name = "CMD")]
     pub exec: Option<String>,
 
@@ -207,7 +251,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_clients: Option<u32>,
 
-    /// Exit after serving N clients (for listen, implies -k)
+    /// Exit after serving N clients (for listen, implies -k); on unix-dgram:, after N
+    /// datagrams
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
 
@@ -242,7 +287,13 @@ EXAMPLES:
   Read what writers put into a FIFO (created 0600 if missing):
     ipctool listen fifo:/tmp/demo.fifo
   Give up if nobody connects within 10 s (exit 124):
-    ipctool listen --timeout 10s tcp:127.0.0.1:9000";
+    ipctool listen --timeout 10s tcp:127.0.0.1:9000
+  A syslog-style collector: every sender's datagrams, one per line, senders shown:
+    ipctool listen -v unix-dgram:/tmp/log.sock >> log.txt
+  Receive exactly 3 datagrams, then exit:
+    ipctool listen --count 3 unix-dgram:@collector
+  A seqpacket echo server (each message comes back as it was sent):
+    ipctool listen -k -e cat seqpacket:/tmp/echo.seq";
 
 /// Create FIFOs (named pipes), owner-only by default
 ///
@@ -359,13 +410,16 @@ EXAMPLES:
 
 /// Relay between two addresses, one connection to TO per client of FROM
 ///
-/// Accepts clients on FROM (a socket path, @NAME or tcp:HOST:PORT; or reads `-` or a FIFO
-/// as one client) and for each opens its own connection to TO (any address, exec:CMD
-/// included). Both directions are copied with half-close passed on, concurrently for every
+/// Accepts clients on FROM (a socket path, @NAME, tcp:HOST:PORT or seqpacket:PATH; or reads
+/// `-`, a FIFO or the datagrams of unix-dgram:PATH as one client) and for each opens its own
+/// connection to TO (any address, exec:CMD included). Both directions are copied with half-close passed on, concurrently for every
 /// client, until a signal or --count. A client whose TO cannot be reached is closed with
 /// the reason logged; a client or backend that dies takes only its own pair down; a slow
 /// side slows its pair (nothing is buffered beyond one chunk each way). Socket files,
-/// signals and cleanup are as for `listen`.
+/// signals and cleanup are as for `listen`. Between a message socket and a stream, each
+/// line is one message (see --raw-messages); between two message sockets, each message
+/// passes whole. Datagrams received on FROM are relayed to TO, and what TO answers goes to
+/// the most recent sender.
 ///
 /// --intercept PATH puts the relay in front of a running server: its socket is moved aside
 /// to DIR/.NAME.ipctool-intercepted and the relay's socket takes its place in one atomic
@@ -378,7 +432,8 @@ EXAMPLES:
 #[derive(Debug, Args)]
 #[command(after_long_help = RELAY_EXAMPLES)]
 pub struct RelayArgs {
-    /// Where clients come from: a socket path, @NAME, tcp:HOST:PORT, - or fifo:PATH
+    /// Where clients come from: a socket path, @NAME, tcp:HOST:PORT, seqpacket:PATH, -,
+    /// fifo:PATH or unix-dgram:PATH
     #[arg(value_name = "FROM", value_parser = parse_address, required_unless_present = "intercept")]
     pub from: Option<Address>,
 
@@ -419,13 +474,17 @@ EXAMPLES:
   Bridge a local socket to TCP (and on across machines with ssh or any TCP tool):
     ipctool relay -v tcp:127.0.0.1:9000 /tmp/app.sock
   A command per client behind a socket, with per-connection stats:
-    ipctool relay --stats /tmp/upper.sock exec:'tr a-z A-Z'";
+    ipctool relay --stats /tmp/upper.sock exec:'tr a-z A-Z'
+  Forward datagrams from one socket to another, each whole, shown in hex:
+    ipctool relay -x unix-dgram:/tmp/in.sock unix-dgram:/tmp/log.sock";
 /// Benchmark IPC transports on this machine, cross-process
 ///
 /// Measures throughput (a one-way stream of messages: bytes/s and messages/s) and round-trip
 /// latency (ping-pong; min, p50, p90, p99, p99.9, max and mean from a histogram of every
 /// round trip) between ipctool and a second ipctool process, over each transport: a Unix
-/// socket, the abstract namespace, FIFOs, unnamed pipes, and TCP loopback as the baseline.
+/// socket, the abstract namespace, FIFOs, unnamed pipes, and TCP loopback as the baseline;
+/// and, when named with --transport, the message sockets unix-dgram and seqpacket (one
+/// message per datagram or packet, so a message may not exceed what the socket allows).
 /// Both processes use the same transport code as `listen` and `connect`.
 ///
 /// With no arguments it runs every transport in both modes (64 KiB messages for
@@ -438,7 +497,7 @@ EXAMPLES:
 #[derive(Debug, Args)]
 #[command(after_long_help = BENCH_EXAMPLES)]
 pub struct BenchArgs {
-    /// Transports to measure, comma-separated [default: all]
+    /// Transports to measure, comma-separated [default: all but unix-dgram and seqpacket]
     #[arg(
         short,
         long,
@@ -512,6 +571,8 @@ EXAMPLES:
     ipctool bench --mode latency --size 64,4KiB,64KiB --pin same
   Unix socket against TCP, 4 pairs at once, as JSON:
     ipctool bench --transport unix,tcp --clients 4 --json
+  Message sockets against a stream socket, small messages:
+    ipctool bench --transport unix-dgram,seqpacket,unix --size 64,1KiB
   Load-test an echo server with 8 connections:
     socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat &
     ipctool bench --connect /tmp/echo.sock --clients 8

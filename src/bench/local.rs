@@ -58,9 +58,16 @@ pub fn run_case(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outc
 }
 
 fn run(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outcome> {
+    let max = crate::transport::msgsock::max_message();
+    if transport.is_message() && case.size > max {
+        return Err(anyhow!(
+            "a message of {} bytes is larger than a {transport} socket allows here (at most {max} bytes: twice net.core.wmem_max, less 32)",
+            case.size
+        ));
+    }
     let cpus = placement::plan(case.pin, case.clients, env.cpus);
     let dir = match transport {
-        Transport::Unix | Transport::Fifo => Some(
+        Transport::Unix | Transport::Fifo | Transport::UnixDgram | Transport::Seqpacket => Some(
             PrivateDir::create().context("cannot create a private directory for the benchmark")?,
         ),
         _ => None,

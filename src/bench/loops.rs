@@ -31,11 +31,13 @@ pub fn buffer(size: usize) -> Vec<u8> {
 }
 
 /// True for the errors that mean "the other side closed": the normal end of a stream the
-/// other process stopped reading.
+/// other process stopped reading (a datagram socket: refused once the other one is gone).
 pub fn is_peer_gone(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
     )
 }
 
@@ -198,17 +200,41 @@ pub fn drain(input: &mut Input, buf: &mut [u8]) -> io::Result<()> {
 
 /// The peer's side of latency: echoes each message back until EOF.
 pub fn echo(input: &mut Input, out: &mut Output, buf: &mut [u8]) -> io::Result<()> {
+    echo_until_gone(input, out, buf, false)
+}
+
+/// How long an idle datagram peer waits before it checks that bench is still there.
+pub const DATAGRAM_PROBE: Duration = Duration::from_millis(200);
+
+/// The peer's side of latency over datagrams, which have no EOF: echoes each message back.
+/// When none has come for [`DATAGRAM_PROBE`] (a receive timeout), an empty datagram asks
+/// whether bench is still there (it carries nothing, and bench reads past it); once that is
+/// refused, bench is gone and the echo ends.
+pub fn echo_datagrams(input: &mut Input, out: &mut Output, buf: &mut [u8]) -> io::Result<()> {
+    echo_until_gone(input, out, buf, true)
+}
+
+/// Echoes until EOF or until bench is gone; `probe` sends the empty "still there?"
+/// datagram on a receive timeout.
+fn echo_until_gone(
+    input: &mut Input,
+    out: &mut Output,
+    buf: &mut [u8],
+    probe: bool,
+) -> io::Result<()> {
+    let gone_or = |e: io::Error| if is_peer_gone(&e) { Ok(()) } else { Err(e) };
     loop {
         match read_exact(input, buf) {
             Ok(true) => {}
             Ok(false) => return Ok(()),
-            Err(e) if is_peer_gone(&e) => return Ok(()),
-            Err(e) => return Err(e),
+            Err(e) if probe && e.kind() == io::ErrorKind::WouldBlock => match out.write(&[]) {
+                Ok(_) => continue,
+                Err(e) => return gone_or(e),
+            },
+            Err(e) => return gone_or(e),
         }
-        match write_all(out, buf) {
-            Ok(()) => {}
-            Err(e) if is_peer_gone(&e) => return Ok(()),
-            Err(e) => return Err(e),
+        if let Err(e) = write_all(out, buf) {
+            return gone_or(e);
         }
     }
 }

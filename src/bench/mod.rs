@@ -34,6 +34,14 @@ pub enum Transport {
     Pipe,
     /// TCP over loopback, the baseline.
     Tcp,
+    /// A Unix datagram socket on a path in a private temporary directory (only when named:
+    /// not in the default suite).
+    #[value(name = "unix-dgram")]
+    #[serde(rename = "unix-dgram")]
+    UnixDgram,
+    /// A Unix sequenced-packet socket on a path in a private temporary directory (only
+    /// when named: not in the default suite).
+    Seqpacket,
 }
 
 impl Transport {
@@ -54,7 +62,15 @@ impl Transport {
             Transport::Fifo => "fifo",
             Transport::Pipe => "pipe",
             Transport::Tcp => "tcp",
+            Transport::UnixDgram => "unix-dgram",
+            Transport::Seqpacket => "seqpacket",
         }
+    }
+
+    /// True for the message-oriented transports: each message is one datagram or packet,
+    /// so a message may not be larger than the socket allows.
+    pub fn is_message(self) -> bool {
+        matches!(self, Transport::UnixDgram | Transport::Seqpacket)
     }
 }
 

@@ -6,6 +6,10 @@
 //! - fifo: FIFOs in a private directory; the peer writes into `N.up`, and for latency
 //!   reads `N.down`, which ipctool writes.
 //! - pipe: unnamed pipes made here become the peer's stdout (and stdin, for latency).
+//! - seqpacket: as unix, each message whole.
+//! - unix-dgram: ipctool binds a datagram socket, the peer connects to it (with a name of
+//!   its own) and announces itself with a one-byte datagram, which tells ipctool where to
+//!   send; then each message is one datagram.
 
 use std::os::fd::OwnedFd;
 use std::process::Stdio;
@@ -17,11 +21,13 @@ use super::kill::KillList;
 use super::peer::{Peer, PeerSpec};
 use super::tempdir::PrivateDir;
 use super::{Mode, Transport};
-use crate::addr::Address;
+use crate::addr::{Address, SocketName};
 use crate::error::{Interrupted, TimedOut};
 use crate::signals::Signals;
 use crate::term::Printer;
-use crate::transport::{self, BindOpts, CloseHow, Conn, DialOpts, Input, Listener, Output, Wait};
+use crate::transport::{
+    self, BindOpts, CloseHow, Conn, DialOpts, Framing, Input, Listener, Output, Wait,
+};
 
 /// How long a peer may take to connect.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(10);
@@ -88,6 +94,38 @@ pub fn wire(
                 .accept()
                 .with_context(|| format!("could not accept the benchmark peer on {addr}"))?;
             // The socket file goes with the listener; the connection stays.
+            Ok(Pair { conn, peer })
+        }
+        Transport::Seqpacket | Transport::UnixDgram => {
+            let path = dir()?.join(&format!("{i}.msg"));
+            let addr = match transport {
+                Transport::Seqpacket => Address::Seqpacket(SocketName::Path(path)),
+                _ => Address::UnixDgram(SocketName::Path(path)),
+            };
+            let whole = BindOpts {
+                framing: Framing::Whole,
+                ..BindOpts::default()
+            };
+            let listener = Listener::bind(&addr, &whole, w.printer)?;
+            let mut peer = Peer::spawn(&spec(addr.clone(), None), null(), null(), w.kills)?;
+            w.printer.event(format_args!(
+                "bench: peer pid {} connects to {addr}",
+                peer.pid()
+            ));
+            // Readable once the peer has connected (seqpacket) or said hello (datagram).
+            wait_for_peer(w.signals, &listener, &mut peer)?;
+            let mut conn = listener
+                .accept()
+                .with_context(|| format!("could not accept the benchmark peer on {addr}"))?;
+            if listener.is_datagram() {
+                let input = conn
+                    .input
+                    .as_mut()
+                    .ok_or_else(|| anyhow!("no readable half on {addr}"))?;
+                input
+                    .read(&mut [0u8; 1])
+                    .with_context(|| format!("could not read the peer's hello on {addr}"))?;
+            }
             Ok(Pair { conn, peer })
         }
         Transport::Fifo => {
@@ -206,6 +244,7 @@ fn dial_fifo(signals: &Signals, addr: &Address, peer: &mut Peer) -> Result<Conn>
     let deadline = Instant::now() + CONNECT_DEADLINE;
     let slice = DialOpts {
         wait: Some(Duration::from_millis(20)),
+        ..DialOpts::default()
     };
     loop {
         match transport::dial(addr, &slice, signals) {

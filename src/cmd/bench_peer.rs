@@ -6,10 +6,11 @@
 use anyhow::{Context, Result, anyhow};
 
 use super::Ctx;
+use crate::addr::Address;
 use crate::bench::{Mode, loops, placement};
 use crate::cli::BenchPeerArgs;
 use crate::error::ExitStatus;
-use crate::transport::{self, BindOpts, DialOpts, Listener, Wait};
+use crate::transport::{self, BindOpts, Conn, DialOpts, Framing, Listener, Wait};
 
 /// Runs the peer until its connection ends.
 pub fn run(ctx: &Ctx, args: &BenchPeerArgs) -> Result<ExitStatus> {
@@ -19,7 +20,16 @@ pub fn run(ctx: &Ctx, args: &BenchPeerArgs) -> Result<ExitStatus> {
     }
     let size = usize::try_from(args.size).context("--size is too large")?;
     let addr = &args.addr;
-    let mut conn = transport::dial(addr, &DialOpts::default(), &ctx.signals)?;
+    // Message sockets: each message whole, as bench sends and reads them.
+    let dial = DialOpts {
+        framing: Framing::Whole,
+        ..DialOpts::default()
+    };
+    let mut conn = transport::dial(addr, &dial, &ctx.signals)?;
+    let datagram = matches!(addr, Address::UnixDgram(_));
+    if datagram {
+        hello(&mut conn).with_context(|| format!("cannot send to {addr}"))?;
+    }
     let mut buf = loops::buffer(size);
     match args.mode {
         Mode::Throughput => {
@@ -52,11 +62,34 @@ pub fn run(ctx: &Ctx, args: &BenchPeerArgs) -> Result<ExitStatus> {
                 .output
                 .as_mut()
                 .ok_or_else(|| anyhow!("cannot write to {addr}"))?;
-            loops::echo(&mut input, out, &mut buf)
-                .with_context(|| format!("cannot echo over {addr}"))?;
+            let echoed = if datagram {
+                loops::echo_datagrams(&mut input, out, &mut buf)
+            } else {
+                loops::echo(&mut input, out, &mut buf)
+            };
+            echoed.with_context(|| format!("cannot echo over {addr}"))?;
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// A datagram peer's first message: it tells bench where to send (the peer's own name).
+/// Reads then time out now and then, so that an idle peer can check that bench is still
+/// there (see [`loops::echo_datagrams`]).
+fn hello(conn: &mut Conn) -> Result<()> {
+    if let Some(input) = &conn.input {
+        rustix::net::sockopt::set_socket_timeout(
+            input.fd(),
+            rustix::net::sockopt::Timeout::Recv,
+            Some(loops::DATAGRAM_PROBE),
+        )?;
+    }
+    let out = conn
+        .output
+        .as_mut()
+        .ok_or_else(|| anyhow!("no writable half"))?;
+    loops::write_all(out, b"h")?;
+    Ok(())
 }
 
 /// Asks the kernel to kill this process when `bench` ends, then checks that `bench` had

@@ -1,10 +1,10 @@
 //! `ipctool connect ADDR`: stdin to ADDR, ADDR to stdout.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Result;
 
-use super::{Ctx, Transfer, bridge_stdio};
+use super::{Ctx, Transfer, bridge_stdio, check_raw_messages};
 use crate::addr::Address;
 use crate::cli::ConnectArgs;
 use crate::error::ExitStatus;
@@ -15,19 +15,22 @@ use crate::transport::{self, DialOpts};
 #[derive(Debug)]
 pub struct ConnectConfig {
     pub addr: Address,
-    pub wait: Option<Duration>,
+    pub dial: DialOpts,
     pub transfer: Transfer,
 }
 
 impl ConnectConfig {
     pub fn from_args(args: &ConnectArgs, ctx: &Ctx) -> Result<ConnectConfig> {
-        if args.addr.is_message() {
-            return Err(transport::unsupported(&args.addr, "connect to"));
-        }
+        check_raw_messages(&args.transfer, &[&args.addr])?;
+        let transfer = Transfer::from_args(&args.transfer, &ctx.copy);
         Ok(ConnectConfig {
             addr: args.addr.clone(),
-            wait: args.wait,
-            transfer: Transfer::from_args(&args.transfer, &ctx.copy),
+            dial: DialOpts {
+                wait: args.wait,
+                framing: transfer.framing,
+                keep_receiving: transfer.keep_receiving(),
+            },
+            transfer,
         })
     }
 }
@@ -35,7 +38,7 @@ impl ConnectConfig {
 pub fn run(ctx: &Ctx, args: &ConnectArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let cfg = ConnectConfig::from_args(args, ctx)?;
-    let remote = transport::dial(&cfg.addr, &DialOpts { wait: cfg.wait }, &ctx.signals)?;
+    let remote = transport::dial(&cfg.addr, &cfg.dial, &ctx.signals)?;
     let peer = if remote.peer.is_known() {
         format!(" (peer {})", remote.peer)
     } else {
@@ -46,4 +49,69 @@ pub fn run(ctx: &Ctx, args: &ConnectArgs) -> Result<ExitStatus> {
         escape(&cfg.addr.to_string())
     ));
     bridge_stdio(ctx, remote, &cfg.addr, &cfg.transfer, started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Command;
+    use crate::transport::Framing;
+
+    fn config(line: &str) -> Result<ConnectConfig, String> {
+        match crate::cmd::parse_for_test(line)? {
+            (Command::Connect(args), ctx) => {
+                ConnectConfig::from_args(&args, &ctx).map_err(|e| format!("{e:#}"))
+            }
+            _ => Err("not connect".into()),
+        }
+    }
+
+    #[test]
+    fn message_options_from_the_command_line() {
+        let s = std::time::Duration::from_secs;
+        // (command line, framing, keep receiving after EOF, wait)
+        let rows = [
+            ("connect unix-dgram:/l", Framing::Lines, false, None),
+            (
+                "connect --raw-messages seqpacket:@p",
+                Framing::Raw,
+                false,
+                None,
+            ),
+            (
+                "connect --idle-timeout 1s unix-dgram:/l",
+                Framing::Lines,
+                true,
+                None,
+            ),
+            (
+                "connect --recv-only unix-dgram:/l",
+                Framing::Lines,
+                true,
+                None,
+            ),
+            (
+                "connect --wait 2s unix-dgram:/l",
+                Framing::Lines,
+                false,
+                Some(s(2)),
+            ),
+        ];
+        for (line, framing, keep, wait) in rows {
+            let cfg = config(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(
+                (cfg.dial.framing, cfg.dial.keep_receiving, cfg.dial.wait),
+                (framing, keep, wait),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn raw_messages_needs_a_message_address() {
+        for line in ["connect --raw-messages /tmp/s", "connect --raw-messages @x"] {
+            let err = config(line).expect_err(line);
+            assert!(err.contains("--raw-messages applies to"), "{line}: {err}");
+        }
+    }
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::{Ctx, Transfer, bridge_stdio};
-use crate::addr::Address;
+use super::{Ctx, Transfer, bridge_stdio, check_raw_messages};
+use crate::addr::{Address, SocketName};
 use crate::cli::ListenArgs;
 use crate::error::{ExitStatus, TimedOut, UsageError};
 use crate::report::StatsOut;
@@ -29,6 +29,8 @@ pub enum Mode {
     Exec(String),
     /// A FIFO read across successive writers (`-k fifo:`).
     FifoStream,
+    /// The datagrams of every sender (`unix-dgram:`, with or without `-k`).
+    Datagrams,
 }
 
 /// `listen`, validated.
@@ -46,17 +48,35 @@ impl ListenConfig {
         let usage = |why: String| -> anyhow::Error { UsageError(why).into() };
         let shown = &args.addr;
         match &args.addr {
-            Address::Unix(_) | Address::Abstract(_) | Address::Tcp { .. } | Address::Fifo(_) => {}
+            Address::Unix(_)
+            | Address::Abstract(_)
+            | Address::Tcp { .. }
+            | Address::Fifo(_)
+            | Address::Seqpacket(_)
+            | Address::UnixDgram(_) => {}
             Address::Stdio | Address::Exec(_) => {
                 return Err(usage(format!(
-                    "cannot listen on {shown}: listen serves a socket path, @NAME, fifo:PATH or tcp:HOST:PORT"
+                    "cannot listen on {shown}: listen serves a socket path, @NAME, fifo:PATH, tcp:HOST:PORT, seqpacket:PATH or unix-dgram:PATH"
                 )));
             }
             other => return Err(transport::unsupported(other, "listen on")),
         }
+        check_raw_messages(&args.transfer, &[&args.addr])?;
         let keep_open = args.keep_open || args.serve.count.is_some();
         let is_fifo = matches!(args.addr, Address::Fifo(_));
+        let is_dgram = matches!(args.addr, Address::UnixDgram(_));
+        if is_dgram && args.exec.is_some() {
+            return Err(usage(format!(
+                "cannot use --exec with {shown}: datagrams have no connections to give a command; pipe the output instead (ipctool listen {shown} | CMD)"
+            )));
+        }
+        if is_dgram && args.serve.max_clients.is_some() {
+            return Err(usage(format!(
+                "cannot use --max-clients with {shown}: one socket receives every sender's datagrams"
+            )));
+        }
         let mode = match (&args.exec, keep_open) {
+            _ if is_dgram => Mode::Datagrams,
             (Some(_), _) if is_fifo => {
                 return Err(usage(format!(
                     "cannot use --exec with {shown}: a FIFO has no clients to give a command; pipe its output instead (ipctool listen {shown} | CMD)"
@@ -87,6 +107,13 @@ impl ListenConfig {
             bind: BindOpts {
                 mode: args.serve.mode,
                 keep_open: mode == Mode::FifoStream,
+                framing: transfer.framing,
+                count: if is_dgram { args.serve.count } else { None },
+                allow_uids: if is_dgram {
+                    args.serve.allow_uid.clone()
+                } else {
+                    None
+                },
             },
             serve: ServeConfig {
                 count,
@@ -108,13 +135,24 @@ pub fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitStatus> {
     let listener = Listener::bind(&cfg.addr, &cfg.bind, &ctx.printer)?;
     let addr = listener.address();
     let shown = escape(&addr.to_string());
-    if matches!(addr, Address::Abstract(_)) && cfg.serve.allow_uids.is_none() {
+    let is_abstract = matches!(
+        addr,
+        Address::Abstract(_)
+            | Address::Seqpacket(SocketName::Abstract(_))
+            | Address::UnixDgram(SocketName::Abstract(_))
+    );
+    if is_abstract && cfg.serve.allow_uids.is_none() {
+        let can = if listener.is_datagram() {
+            "send to it"
+        } else {
+            "connect"
+        };
         ctx.printer.event(format_args!(
-            "warning: {shown} has no file permissions: any local user can connect; limit it with --allow-uid"
+            "warning: {shown} has no file permissions: any local user can {can}; limit it with --allow-uid"
         ));
     }
     let handler: Arc<dyn Handler> = match &cfg.mode {
-        Mode::Single | Mode::FifoStream => {
+        Mode::Single | Mode::FifoStream | Mode::Datagrams => {
             ctx.printer.event(format_args!("listening on {shown}"));
             return single(ctx, &cfg, listener, started);
         }
@@ -128,7 +166,8 @@ pub fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitStatus> {
     server::serve(ctx, listener, &cfg.serve, handler)
 }
 
-/// One client (or a FIFO's stream of writers) bridged to stdin/stdout.
+/// One client (or a FIFO's stream of writers, or every sender of datagrams) bridged to
+/// stdin/stdout.
 fn single(
     ctx: &Ctx,
     cfg: &ListenConfig,
@@ -153,8 +192,13 @@ fn single(
             Wait::Ready => {}
             Wait::TimedOut => {
                 stats.print(&no_clients());
+                let what = if listener.is_datagram() {
+                    "no datagram arrived on"
+                } else {
+                    "no client connected to"
+                };
                 return Err(TimedOut(format!(
-                    "no client connected to {shown} within {}",
+                    "{what} {shown} within {}",
                     format_duration(cfg.serve.timeout.unwrap_or(Duration::ZERO))
                 ))
                 .into());
@@ -167,16 +211,110 @@ fn single(
         let conn = listener
             .accept()
             .with_context(|| format!("could not accept a client on {shown}"))?;
-        if server::admitted(ctx, &cfg.serve, &conn, &shown) {
+        // A datagram socket checks --allow-uid datagram by datagram.
+        if listener.is_datagram() || server::admitted(ctx, &cfg.serve, &conn, &shown) {
             break conn;
         }
     };
     if listener.is_fifo() {
         ctx.printer.event(format_args!("a writer opened {shown}"));
+    } else if listener.is_datagram() {
+        // Each new sender is announced as its first datagram is read.
     } else {
         server::announce_accepted(ctx, 1, remote.peer_label.as_deref(), &remote.peer);
     }
     // One client only: later ones are refused; the socket file stays ours until exit.
     let _file = listener.stop_accepting();
     bridge_stdio(ctx, remote, &addr, &cfg.transfer, started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Command;
+    use crate::transport::Framing;
+
+    fn config(line: &str) -> Result<ListenConfig, String> {
+        match crate::cmd::parse_for_test(line)? {
+            (Command::Listen(args), ctx) => {
+                ListenConfig::from_args(&args, &ctx).map_err(|e| format!("{e:#}"))
+            }
+            _ => Err("not listen".into()),
+        }
+    }
+
+    #[test]
+    fn message_addresses_to_config() {
+        // (command line, mode, framing, datagram count, datagram allow-uid)
+        type Row = (&'static str, Mode, Framing, Option<u64>, Option<Vec<u32>>);
+        let rows: Vec<Row> = vec![
+            (
+                "listen unix-dgram:/l",
+                Mode::Datagrams,
+                Framing::Lines,
+                None,
+                None,
+            ),
+            (
+                "listen -k unix-dgram:@l",
+                Mode::Datagrams,
+                Framing::Lines,
+                None,
+                None,
+            ),
+            (
+                "listen --count 3 --allow-uid 7 --raw-messages unix-dgram:/l",
+                Mode::Datagrams,
+                Framing::Raw,
+                Some(3),
+                Some(vec![7]),
+            ),
+            (
+                "listen seqpacket:/p",
+                Mode::Single,
+                Framing::Lines,
+                None,
+                None,
+            ),
+            (
+                "listen -k seqpacket:/p",
+                Mode::Broadcast,
+                Framing::Lines,
+                None,
+                None,
+            ),
+            (
+                "listen -k -e cat --raw-messages seqpacket:@p",
+                Mode::Exec("cat".into()),
+                Framing::Raw,
+                None,
+                None,
+            ),
+        ];
+        for (line, mode, framing, count, allow) in rows {
+            let cfg = config(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(cfg.mode, mode, "{line}");
+            assert_eq!(
+                (cfg.bind.framing, cfg.bind.count, cfg.bind.allow_uids),
+                (framing, count, allow),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_datagrams_cannot_do_is_a_usage_error() {
+        let rows = [
+            (
+                "listen -e cat unix-dgram:/l",
+                "datagrams have no connections",
+            ),
+            ("listen --max-clients 2 unix-dgram:/l", "every sender"),
+            ("listen --raw-messages /tmp/s", "--raw-messages applies to"),
+        ];
+        for (line, want) in rows {
+            let err = config(line).expect_err(line);
+            assert!(err.contains(want), "{line}: {err}");
+        }
+    }
 }

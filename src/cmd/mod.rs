@@ -18,13 +18,14 @@ use crate::addr::Address;
 use crate::cli::TransferArgs;
 use crate::engine::{CopyConfig, End, Session, SessionConfig};
 use crate::error::ExitStatus;
+use crate::error::UsageError;
 use crate::report::outcome::{Sides, judge};
 use crate::report::progress::LiveLine;
 use crate::report::{StatsFormat, StatsOut};
 use crate::signals::Signals;
 use crate::stats::{ConnRecord, Record, TotalRecord};
 use crate::term::{Printer, escape};
-use crate::transport::{self, Conn};
+use crate::transport::{self, Conn, Framing};
 use crate::units::format_duration;
 
 /// What every subcommand runs with.
@@ -42,6 +43,8 @@ pub struct Transfer {
     pub stats: Option<StatsFormat>,
     pub progress: bool,
     pub session: SessionConfig,
+    /// How message sockets meet the byte stream (`--raw-messages`).
+    pub framing: Framing,
 }
 
 impl Transfer {
@@ -56,8 +59,32 @@ impl Transfer {
                 recv: !args.send_only,
                 tap: None,
             },
+            framing: if args.raw_messages {
+                Framing::Raw
+            } else {
+                Framing::Lines
+            },
         }
     }
+
+    /// A datagram client keeps receiving after its input ended only when something else
+    /// ends it: `--idle-timeout`, or `--recv-only` (where it never sends).
+    pub fn keep_receiving(&self) -> bool {
+        self.session.idle_timeout.is_some() || !self.session.send
+    }
+}
+
+/// `--raw-messages` needs a message address among `addrs`.
+pub fn check_raw_messages(args: &TransferArgs, addrs: &[&Address]) -> Result<()> {
+    if args.raw_messages && !addrs.iter().any(|a| a.is_message()) {
+        let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+        return Err(UsageError(format!(
+            "--raw-messages applies to unix-dgram: and seqpacket: addresses, not {}",
+            shown.join(" or ")
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Bridges one connection to stdin/stdout until it ends: the whole of `connect` and of a
@@ -146,4 +173,19 @@ pub fn bridge_stdio(
         return Err(anyhow!("{shown} exited with {status}"));
     }
     Ok(ExitStatus::Success)
+}
+
+/// Parses a command line (words split on spaces) for the unit tests of a subcommand's
+/// configuration, with a quiet context.
+#[cfg(test)]
+pub fn parse_for_test(line: &str) -> Result<(crate::cli::Command, Ctx), String> {
+    use clap::Parser;
+    let argv = std::iter::once("ipctool").chain(line.split_whitespace());
+    let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| format!("clap: {:?}", e.kind()))?;
+    let ctx = Ctx {
+        printer: Printer::quiet(),
+        signals: Signals::inert(),
+        copy: CopyConfig::default(),
+    };
+    Ok((cli.command, ctx))
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use rustix::event::{PollFd, PollFlags, poll};
 
-use super::{Ctx, Transfer};
+use super::{Ctx, Transfer, check_raw_messages};
 use crate::addr::Address;
 use crate::cli::RelayArgs;
 use crate::error::{ExitStatus, UsageError};
@@ -18,7 +18,7 @@ use crate::server::{self, Handler, ServeConfig, Slot};
 use crate::stats::{Record, TotalRecord};
 use crate::term::escape;
 use crate::transport::intercept::{self, Intercept};
-use crate::transport::{self, BindOpts, DialOpts, Listener};
+use crate::transport::{self, BindOpts, DialOpts, Framing, Listener};
 use crate::wake::Waker;
 
 /// Where the relay's clients come from.
@@ -26,7 +26,8 @@ use crate::wake::Waker;
 pub enum From {
     /// Accepted on a served address.
     Serve(Address),
-    /// One client: our stdin/stdout, or a FIFO's stream of writers.
+    /// One client: our stdin/stdout, a FIFO's stream of writers, or the datagrams of
+    /// every sender.
     Open(Address),
     /// In front of the live socket at this path.
     Intercept(std::path::PathBuf),
@@ -51,10 +52,18 @@ impl RelayConfig {
         let usage = |why: String| -> anyhow::Error { UsageError(why).into() };
         let from = match (&args.intercept, &args.from) {
             (Some(path), _) => From::Intercept(path.clone()),
-            (None, Some(a @ (Address::Unix(_) | Address::Abstract(_) | Address::Tcp { .. }))) => {
-                From::Serve(a.clone())
+            (
+                None,
+                Some(
+                    a @ (Address::Unix(_)
+                    | Address::Abstract(_)
+                    | Address::Tcp { .. }
+                    | Address::Seqpacket(_)),
+                ),
+            ) => From::Serve(a.clone()),
+            (None, Some(a @ (Address::Stdio | Address::Fifo(_) | Address::UnixDgram(_)))) => {
+                From::Open(a.clone())
             }
-            (None, Some(a @ (Address::Stdio | Address::Fifo(_)))) => From::Open(a.clone()),
             (None, Some(a @ Address::Exec(_))) => {
                 return Err(usage(format!(
                     "cannot relay from {a}: a command has no clients; put it on the TO side"
@@ -65,12 +74,28 @@ impl RelayConfig {
                 return Err(usage("relay needs FROM and TO, or --intercept PATH".into()));
             }
         };
-        if let Some(to) = &args.to
-            && to.is_message()
-        {
-            return Err(transport::unsupported(to, "relay to"));
+        let from_addr = args.from.as_ref().filter(|_| args.intercept.is_none());
+        let ends: Vec<&Address> = from_addr.iter().copied().chain(&args.to).collect();
+        check_raw_messages(&args.transfer, &ends)?;
+        let dgram_from = matches!(from_addr, Some(Address::UnixDgram(_)));
+        if dgram_from && args.serve.max_clients.is_some() {
+            return Err(usage(format!(
+                "cannot use --max-clients with {}: one socket receives every sender's datagrams",
+                from_addr.map(|a| a.to_string()).unwrap_or_default()
+            )));
         }
-        let transfer = Transfer::from_args(&args.transfer, &ctx.copy);
+        let mut transfer = Transfer::from_args(&args.transfer, &ctx.copy);
+        // Between two message sockets each message passes whole, so each read must hold
+        // the largest message a sender may send.
+        let both = from_addr.is_some_and(Address::is_message)
+            && args.to.as_ref().is_some_and(Address::is_message);
+        let framing = if both {
+            let copy = &mut transfer.session.copy;
+            copy.chunk = copy.chunk.max(transport::msgsock::max_message());
+            Framing::Whole
+        } else {
+            transfer.framing
+        };
         Ok(RelayConfig {
             from,
             to: args.to.clone(),
@@ -78,8 +103,19 @@ impl RelayConfig {
             bind: BindOpts {
                 mode: args.serve.mode,
                 keep_open: true,
+                framing,
+                count: if dgram_from { args.serve.count } else { None },
+                allow_uids: if dgram_from {
+                    args.serve.allow_uid.clone()
+                } else {
+                    None
+                },
             },
-            dial: DialOpts { wait: args.wait },
+            dial: DialOpts {
+                wait: args.wait,
+                framing,
+                keep_receiving: transfer.keep_receiving(),
+            },
             hex: args.hex || args.dump.is_some(),
             dump: args.dump.clone(),
             transfer,
@@ -145,27 +181,31 @@ pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
     status
 }
 
-/// FROM is our stdio or a FIFO: one client, relayed to TO. The relay runs on its own
-/// thread; this one waits for it, stops it on a stop signal, reports on SIGUSR1.
+/// FROM is our stdio, a FIFO or a datagram socket: one client, relayed to TO. The relay
+/// runs on its own thread; this one waits for it, stops it on a stop signal, reports on
+/// SIGUSR1.
 fn relay_once(ctx: &Ctx, cfg: &RelayConfig, handler: RelayHandler) -> Result<ExitStatus> {
     let started = Instant::now();
     let From::Open(from) = &cfg.from else {
         return Err(anyhow!("relay_once needs an opened FROM"));
     };
-    // A FIFO ipctool created is removed when its guard goes: keep it for the session.
-    let (conn, _fifo_file) = match from {
-        Address::Fifo(_) => {
-            let fifo = Listener::bind(from, &cfg.bind, &ctx.printer)?;
+    // The file ipctool created (FIFO, socket) stays until exit: later datagrams and
+    // writers must still find it.
+    let mut _file = None;
+    let conn = match from {
+        Address::Fifo(_) | Address::UnixDgram(_) => {
+            let l = Listener::bind(from, &cfg.bind, &ctx.printer)?;
             ctx.printer.event(format_args!(
                 "listening on {}",
-                escape(&fifo.address().to_string())
+                escape(&l.address().to_string())
             ));
-            let conn = fifo
+            let conn = l
                 .accept()
                 .with_context(|| format!("cannot read {}", escape(&from.to_string())))?;
-            (conn, fifo.stop_accepting())
+            _file = l.stop_accepting();
+            conn
         }
-        _ => (transport::stdio()?, None),
+        _ => transport::stdio()?,
     };
     let slot = Arc::new(Slot::new(1, from.clone(), conn.peer, None));
     let waker = Waker::new()?;
@@ -206,5 +246,105 @@ fn relay_once(ctx: &Ctx, cfg: &RelayConfig, handler: RelayHandler) -> Result<Exi
         (Some(sig), _) => Ok(ExitStatus::Signal(sig)),
         (None, Some(e)) => Err(anyhow!(e)),
         (None, None) => Ok(ExitStatus::Success),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Command;
+
+    fn config(line: &str) -> Result<RelayConfig, String> {
+        match crate::cmd::parse_for_test(line)? {
+            (Command::Relay(args), ctx) => {
+                RelayConfig::from_args(&args, &ctx).map_err(|e| format!("{e:#}"))
+            }
+            _ => Err("not relay".into()),
+        }
+    }
+
+    #[test]
+    fn message_ends_to_config() {
+        let whole_chunk = transport::msgsock::max_message().max(crate::engine::copy::DEFAULT_CHUNK);
+        let stream_chunk = crate::engine::copy::DEFAULT_CHUNK;
+        // (command line, FROM kind, framing both ways, copy chunk, datagram count)
+        let rows = [
+            (
+                "relay ./s seqpacket:/p",
+                "serve",
+                Framing::Lines,
+                stream_chunk,
+                None,
+            ),
+            (
+                "relay --raw-messages seqpacket:/p ./s",
+                "serve",
+                Framing::Raw,
+                stream_chunk,
+                None,
+            ),
+            (
+                "relay --count 5 unix-dgram:/in unix-dgram:/out",
+                "open",
+                Framing::Whole,
+                whole_chunk,
+                Some(5),
+            ),
+            (
+                "relay seqpacket:/p unix-dgram:@log",
+                "serve",
+                Framing::Whole,
+                whole_chunk,
+                None,
+            ),
+            (
+                "relay unix-dgram:/in -",
+                "open",
+                Framing::Lines,
+                stream_chunk,
+                None,
+            ),
+        ];
+        for (line, from, framing, chunk, count) in rows {
+            let cfg = config(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let kind = match cfg.from {
+                From::Serve(_) => "serve",
+                From::Open(_) => "open",
+                From::Intercept(_) => "intercept",
+            };
+            assert_eq!(kind, from, "{line}");
+            assert_eq!(
+                (cfg.bind.framing, cfg.dial.framing),
+                (framing, framing),
+                "{line}"
+            );
+            assert_eq!(cfg.transfer.session.copy.chunk, chunk, "{line}");
+            assert_eq!(cfg.bind.count, count, "{line}");
+        }
+        // A datagram TO stops receiving at the client's EOF, unless something else ends it.
+        assert!(
+            !config("relay ./s unix-dgram:/d")
+                .expect("cfg")
+                .dial
+                .keep_receiving
+        );
+        assert!(
+            config("relay --idle-timeout 1s ./s unix-dgram:/d")
+                .expect("cfg")
+                .dial
+                .keep_receiving
+        );
+    }
+
+    #[test]
+    fn bad_message_combinations() {
+        let rows = [
+            ("relay --max-clients 2 unix-dgram:/in ./s", "--max-clients"),
+            ("relay --raw-messages ./a ./b", "--raw-messages applies to"),
+        ];
+        for (line, want) in rows {
+            let err = config(line).expect_err(line);
+            assert!(err.contains(want), "{line}: {err}");
+        }
     }
 }

@@ -28,7 +28,7 @@ use super::copy::{CopyConfig, CopyError, copy};
 use super::tap::{Tap, Tapped};
 use crate::signals::Signals;
 use crate::stats::Meter;
-use crate::transport::{Aborter, CloseHow, Conn, ExecChild, FdKind, Input, Output, PeerCreds};
+use crate::transport::{Aborter, CloseHow, Conn, ExecChild, Input, Output, PeerCreds};
 use crate::wake::{WakeSender, Waker};
 
 /// How a session runs.
@@ -534,7 +534,7 @@ fn hangup_of(output: &Output, child: Option<&ExecChild>, into_child: bool) -> Ha
     if output_is_stdout(output) {
         return Hangup::Stdout;
     }
-    if output.kind() == FdKind::Socket
+    if output.kind().is_socket()
         && let Some(fd) = output.fd().and_then(|f| f.try_clone_to_owned().ok())
     {
         return Hangup::Socket(fd);
@@ -550,7 +550,7 @@ fn shut(input: Option<Input>, output: Option<Output>) {
         let _ = out.close_write();
     }
     if let Some(input) = input
-        && input.kind() == FdKind::Socket
+        && input.kind().is_socket()
     {
         let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
     }
@@ -581,7 +581,7 @@ fn run_direction(
     };
     if let Err(e) = copied {
         let _ = output.close_write();
-        if input.kind() == FdKind::Socket {
+        if input.kind().is_socket() {
             let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
         }
         return Err(e);

@@ -4,6 +4,7 @@
 use anyhow::anyhow;
 
 use crate::engine::{CopyError, Dir, DirEnd, End, Outcome};
+use crate::error::TimedOut;
 
 /// Names for the two sides of a session, for messages.
 pub struct Sides<'a> {
@@ -60,6 +61,10 @@ pub fn judge(outcome: &Outcome, sides: &Sides<'_>) -> (&'static str, Option<anyh
 fn failure(dir: Dir, e: &CopyError, sides: &Sides<'_>) -> anyhow::Error {
     use std::io::ErrorKind as K;
     let io = e.io();
+    // A bounded wait that ran out (a datagram queue that stayed full under --wait): 124.
+    if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<TimedOut>()) {
+        return anyhow::Error::new(TimedOut(format!("could not send to {}: {t}", sides.remote)));
+    }
     let gone = matches!(io.kind(), K::BrokenPipe | K::ConnectionReset);
     match (dir, e) {
         (Dir::Send, CopyError::Read(_)) => anyhow!("could not read {}: {io}", sides.local_in),

@@ -11,6 +11,7 @@ pub mod handlers;
 mod slot;
 
 use std::collections::BTreeMap;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
@@ -73,6 +74,19 @@ fn is_out_of_fds(e: &std::io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
+}
+
+/// Descriptors a connection takes on the accept loop: the socket, its two duplicates
+/// (reading half, abort handle) and a waker for its thread.
+const FDS_PER_ACCEPT: usize = 4;
+
+/// Checks that [`FDS_PER_ACCEPT`] descriptors are free by taking and returning them.
+fn room_for_a_connection(any: BorrowedFd<'_>) -> std::io::Result<()> {
+    let mut held = Vec::with_capacity(FDS_PER_ACCEPT);
+    for _ in 0..FDS_PER_ACCEPT {
+        held.push(rustix::io::fcntl_dupfd_cloexec(any, 0)?);
+    }
+    Ok(())
 }
 
 /// How long a stopping server waits for its connections to wind up.
@@ -222,6 +236,12 @@ pub fn serve(
                 ));
             }
         };
+        // Take a client from the backlog only with room for all it needs: a client
+        // accepted and then dropped for want of a descriptor would be lost.
+        if let Err(e) = room_for_a_connection(waker.fd()) {
+            out_of_fds(&e);
+            continue;
+        }
         let mut conn = match l.accept() {
             Ok(conn) => conn,
             Err(e) if is_out_of_fds(&e) => {

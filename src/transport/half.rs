@@ -12,6 +12,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::FileType;
 use rustix::io::Errno;
 
+use super::framing::{MsgReader, MsgWriter};
+
 /// What a descriptor is, which decides how bytes can move through it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FdKind {
@@ -19,6 +21,9 @@ pub enum FdKind {
     Pipe,
     /// A socket.
     Socket,
+    /// A message-oriented socket (`unix-dgram:`, `seqpacket:`) behind a message framing:
+    /// never spliced, never split.
+    Message,
     /// A regular file.
     File,
     /// A terminal.
@@ -30,6 +35,11 @@ pub enum FdKind {
 }
 
 impl FdKind {
+    /// True for sockets of any kind (they can be shut down, and they report hang-ups).
+    pub fn is_socket(self) -> bool {
+        matches!(self, FdKind::Socket | FdKind::Message)
+    }
+
     /// Looks at a descriptor.
     pub fn of(fd: BorrowedFd<'_>) -> FdKind {
         let Ok(st) = rustix::fs::fstat(fd) else {
@@ -51,12 +61,27 @@ impl FdKind {
 pub struct Input {
     fd: OwnedFd,
     kind: FdKind,
+    /// Turns a message socket's messages into bytes.
+    msg: Option<Box<MsgReader>>,
 }
 
 impl Input {
     pub fn new(fd: OwnedFd) -> Input {
         let kind = FdKind::of(fd.as_fd());
-        Input { fd, kind }
+        Input {
+            fd,
+            kind,
+            msg: None,
+        }
+    }
+
+    /// The readable half of a message socket, read through `reader`.
+    pub fn message(fd: OwnedFd, reader: MsgReader) -> Input {
+        Input {
+            fd,
+            kind: FdKind::Message,
+            msg: Some(Box::new(reader)),
+        }
     }
 
     pub fn kind(&self) -> FdKind {
@@ -67,8 +92,11 @@ impl Input {
         self.fd.as_fd()
     }
 
-    /// One `read(2)`, retried on EINTR.
+    /// One `read(2)`, retried on EINTR (a message socket: see [`MsgReader::read`]).
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(m) = &mut self.msg {
+            return m.read(self.fd.as_fd(), buf);
+        }
         loop {
             match rustix::io::read(&self.fd, &mut *buf) {
                 Err(Errno::INTR) => continue,
@@ -95,6 +123,8 @@ pub struct Output {
     fd: Option<OwnedFd>,
     kind: FdKind,
     how: CloseHow,
+    /// Turns bytes into a message socket's messages.
+    msg: Option<Box<MsgWriter>>,
 }
 
 impl Output {
@@ -104,6 +134,18 @@ impl Output {
             fd: Some(fd),
             kind,
             how,
+            msg: None,
+        }
+    }
+
+    /// The writable half of a message socket, written through `writer` (which also decides
+    /// what closing it does).
+    pub fn message(fd: OwnedFd, writer: MsgWriter) -> Output {
+        Output {
+            fd: Some(fd),
+            kind: FdKind::Message,
+            how: CloseHow::Close,
+            msg: Some(Box::new(writer)),
         }
     }
 
@@ -120,9 +162,12 @@ impl Output {
         self.fd.as_ref().map(|f| f.as_fd())
     }
 
-    /// One `write(2)`, retried on EINTR.
+    /// One `write(2)`, retried on EINTR (a message socket: see [`MsgWriter::write`]).
     pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let fd = self.fd.as_ref().ok_or_else(closed)?;
+        if let Some(m) = &mut self.msg {
+            return m.write(fd.as_fd(), buf);
+        }
         loop {
             match rustix::io::write(fd, buf) {
                 Err(Errno::INTR) => continue,
@@ -136,6 +181,9 @@ impl Output {
         let Some(fd) = self.fd.take() else {
             return Ok(());
         };
+        if let Some(m) = &mut self.msg {
+            m.finish(fd.as_fd())?;
+        }
         let shut = |fd: &OwnedFd| match rustix::net::shutdown(fd, rustix::net::Shutdown::Write) {
             // The peer is already gone: nothing left to tell it.
             Ok(()) | Err(Errno::NOTCONN) => Ok(()),

@@ -12,7 +12,7 @@ use interprocess::local_socket::{
 };
 
 use super::sockfile::{self, OwnedPath};
-use super::{Conn, DialOpts, PeerCreds, retry};
+use super::{Conn, DialOpts, PeerCreds, retry, socktype, unix_diag};
 use crate::addr::Address;
 use crate::signals::Signals;
 use crate::term::{Printer, escape};
@@ -145,6 +145,17 @@ fn connect_bounded(name: &Name<'_>, left: Duration) -> io::Result<Stream> {
 /// was found at the address.
 fn classify(addr: &Address, e: io::Error) -> retry::Failure {
     use io::ErrorKind as K;
+    // A datagram or seqpacket socket at a path refuses a stream (EPROTOTYPE); in the
+    // abstract namespace each type has its own names, so it is just "refused".
+    if e.raw_os_error() == Some(libc::EPROTOTYPE) {
+        let found = socktype::other_type_at(addr, unix_diag::STREAM);
+        return retry::Failure::Fatal(socktype::wrong_type(addr, found));
+    }
+    if e.kind() == K::ConnectionRefused
+        && let Some(kind) = socktype::other_type_at(addr, unix_diag::STREAM)
+    {
+        return retry::Failure::Fatal(socktype::wrong_type(addr, Some(kind)));
+    }
     let found = match e.kind() {
         K::NotFound => "no such file".to_owned(),
         K::ConnectionRefused => match addr.socket_path().map(std::fs::symlink_metadata) {

@@ -1,15 +1,22 @@
-//! The transport core: every stream address becomes a [`Conn`] (an [`Input`], an [`Output`],
-//! what is known about the peer, and how to abort it), whether it was dialled
-//! ([`dial`]) or accepted from a [`Listener`]. Subcommands hold no transport-specific code.
+//! The transport core: every address becomes a [`Conn`] (an [`Input`], an [`Output`], what
+//! is known about the peer, and how to abort it), whether it was dialled ([`dial`]) or
+//! accepted from a [`Listener`]. Message sockets (`unix-dgram:`, `seqpacket:`) are
+//! connections too, whose halves frame messages as a byte stream ([`Framing`]).
+//! Subcommands hold no transport-specific code.
 
+mod dgram;
 mod exec;
 mod fifo;
+pub mod framing;
 mod half;
 pub mod intercept;
 mod local;
 pub mod mem;
+pub mod msgsock;
 mod retry;
+mod seqpacket;
 pub mod sockfile;
+mod socktype;
 pub mod stage;
 mod stdio;
 mod tcp;
@@ -28,6 +35,7 @@ use crate::term::Printer;
 use crate::wake::Waker;
 
 pub use exec::{ExecChild, raise_descriptor_limit, shell_command, spawn as exec_spawn};
+pub use framing::Framing;
 pub use half::{CloseHow, FdKind, Input, Output};
 pub use stdio::stdio;
 
@@ -105,6 +113,27 @@ impl Conn {
         })
     }
 
+    /// A message socket connection: both halves are the same socket, read and written
+    /// through a message framing.
+    pub fn message(
+        fd: OwnedFd,
+        peer: PeerCreds,
+        reader: framing::MsgReader,
+        writer: framing::MsgWriter,
+    ) -> std::io::Result<Conn> {
+        let input = Input::message(fd.try_clone()?, reader);
+        let abort_fd = fd.try_clone()?;
+        Ok(Conn {
+            input: Some(input),
+            output: Some(Output::message(fd, writer)),
+            peer,
+            peer_label: None,
+            child: None,
+            abort_fd: Some(abort_fd),
+            _keep: Vec::new(),
+        })
+    }
+
     /// A connection from separate halves (pipes, FIFOs, stdio).
     pub fn halves(input: Option<Input>, output: Option<Output>) -> Conn {
         Conn {
@@ -149,8 +178,14 @@ impl Aborter {
 /// How to reach an address.
 #[derive(Clone, Debug, Default)]
 pub struct DialOpts {
-    /// Keep retrying while nothing listens, for this long.
+    /// Keep retrying while nothing listens, for this long (a datagram client: also how long
+    /// a send waits for room in a full receive queue).
     pub wait: Option<Duration>,
+    /// How a message socket's messages meet the byte stream.
+    pub framing: Framing,
+    /// A datagram client keeps receiving after its own sending side has ended (otherwise
+    /// its input ends then: a datagram peer sends no EOF).
+    pub keep_receiving: bool,
 }
 
 /// Connects to (or opens, or starts) a stream address.
@@ -162,20 +197,18 @@ pub fn dial(addr: &Address, opts: &DialOpts, signals: &Signals) -> Result<Conn> 
         Address::Stdio => Ok(stdio()?),
         Address::Exec(cmd) => exec::spawn(cmd, &PeerCreds::default())
             .with_context(|| format!("could not start {addr}")),
-        Address::Npipe(_) | Address::UnixDgram(_) | Address::Seqpacket(_) => {
-            Err(unsupported(addr, "connect"))
-        }
+        Address::Seqpacket(name) => seqpacket::connect(addr, name, opts, signals),
+        Address::UnixDgram(name) => dgram::connect(addr, name, opts, signals),
+        Address::Npipe(_) => Err(unsupported(addr, "connect")),
     }
 }
 
 /// A usage error for an address that a subcommand cannot use.
 pub fn unsupported(addr: &Address, what: &str) -> anyhow::Error {
-    let why = if addr.is_message() {
-        "message-oriented sockets are not supported yet (only stream addresses)"
-    } else {
-        "this address type is not supported here"
-    };
-    UsageError(format!("cannot {what} {addr}: {why}")).into()
+    UsageError(format!(
+        "cannot {what} {addr}: this address type is not supported here"
+    ))
+    .into()
 }
 
 /// How to serve an address.
@@ -185,6 +218,13 @@ pub struct BindOpts {
     pub mode: u32,
     /// Keep a FIFO readable across successive writers.
     pub keep_open: bool,
+    /// How a message socket's messages meet the byte stream.
+    pub framing: Framing,
+    /// A datagram server: deliver this many datagrams, then end.
+    pub count: Option<u64>,
+    /// A datagram server: only datagrams from these uids (the others are dropped and
+    /// logged).
+    pub allow_uids: Option<Vec<u32>>,
 }
 
 impl Default for BindOpts {
@@ -192,6 +232,9 @@ impl Default for BindOpts {
         BindOpts {
             mode: 0o600,
             keep_open: false,
+            framing: Framing::default(),
+            count: None,
+            allow_uids: None,
         }
     }
 }
@@ -202,10 +245,13 @@ pub enum Listener {
     Local(local::LocalListener),
     Tcp(tcp::TcpServer),
     Fifo(fifo::FifoServer),
+    Seqpacket(seqpacket::SeqpacketListener),
+    /// A datagram socket: [`Listener::accept`] gives the one connection all senders share.
+    Dgram(dgram::DgramServer),
 }
 
 impl Listener {
-    /// Serves `addr` (unix path, `@name`, `tcp:`, `fifo:`).
+    /// Serves `addr` (unix path, `@name`, `tcp:`, `fifo:`, `seqpacket:`, `unix-dgram:`).
     pub fn bind(addr: &Address, opts: &BindOpts, printer: &Printer) -> Result<Listener> {
         match addr {
             Address::Unix(_) | Address::Abstract(_) => {
@@ -215,6 +261,13 @@ impl Listener {
                 tcp::TcpServer::bind(addr, host, *port).map(Listener::Tcp)
             }
             Address::Fifo(path) => fifo::FifoServer::bind(addr, path, opts).map(Listener::Fifo),
+            Address::Seqpacket(name) => {
+                seqpacket::SeqpacketListener::bind(addr, name, opts, printer)
+                    .map(Listener::Seqpacket)
+            }
+            Address::UnixDgram(name) => {
+                dgram::DgramServer::bind(addr, name, opts, printer).map(Listener::Dgram)
+            }
             _ => Err(unsupported(addr, "listen on")),
         }
     }
@@ -225,15 +278,20 @@ impl Listener {
             Listener::Local(l) => l.address().clone(),
             Listener::Tcp(t) => t.address(),
             Listener::Fifo(f) => f.address().clone(),
+            Listener::Seqpacket(l) => l.address().clone(),
+            Listener::Dgram(d) => d.address().clone(),
         }
     }
 
-    /// The descriptor that becomes readable when a client is waiting.
+    /// The descriptor that becomes readable when a client is waiting (a datagram has
+    /// arrived).
     pub fn ready_fd(&self) -> BorrowedFd<'_> {
         match self {
             Listener::Local(l) => l.fd(),
             Listener::Tcp(t) => t.fd(),
             Listener::Fifo(f) => f.fd(),
+            Listener::Seqpacket(l) => l.fd(),
+            Listener::Dgram(d) => d.fd(),
         }
     }
 
@@ -243,12 +301,19 @@ impl Listener {
             Listener::Local(l) => l.accept(),
             Listener::Tcp(t) => t.accept(),
             Listener::Fifo(f) => f.accept(),
+            Listener::Seqpacket(l) => l.accept(),
+            Listener::Dgram(d) => d.accept(),
         }
     }
 
     /// True for a FIFO: its writers arrive as one stream, not one connection each.
     pub fn is_fifo(&self) -> bool {
         matches!(self, Listener::Fifo(_))
+    }
+
+    /// True for a datagram socket: its senders share one connection.
+    pub fn is_datagram(&self) -> bool {
+        matches!(self, Listener::Dgram(_))
     }
 
     /// Stops accepting (later clients are refused) but keeps the file ipctool created until
@@ -258,6 +323,8 @@ impl Listener {
             Listener::Local(l) => l.into_file(),
             Listener::Tcp(_) => None,
             Listener::Fifo(f) => f.into_file(),
+            Listener::Seqpacket(l) => l.into_file(),
+            Listener::Dgram(d) => d.into_file(),
         }
     }
 }

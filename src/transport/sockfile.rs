@@ -100,20 +100,29 @@ pub fn bind_path(
     mode: u32,
     printer: &Printer,
 ) -> Result<(interprocess::local_socket::Listener, OwnedPath)> {
-    let shown = escape(&addr.to_string());
-    let bind = || -> io::Result<interprocess::local_socket::Listener> {
+    bind_file(addr, path, printer, || {
         let name = path.to_fs_name::<GenericFilePath>()?;
-        with_umask_cleared(|| {
-            ListenerOptions::new()
-                .name(name)
-                .reclaim_name(false)
-                .mode(mode as libc::mode_t)
-                .create_sync()
-        })
-    };
+        ListenerOptions::new()
+            .name(name)
+            .reclaim_name(false)
+            .mode(mode as libc::mode_t)
+            .create_sync()
+    })
+}
+
+/// Binds a socket of any type on a filesystem path: `bind` creates and binds it (it runs
+/// with the umask cleared, so a mode set on the socket before bind(2) is the file's mode
+/// exactly). A stale socket file is reclaimed once; anything else at the path is refused.
+pub fn bind_file<T>(
+    addr: &Address,
+    path: &Path,
+    printer: &Printer,
+    bind: impl Fn() -> io::Result<T>,
+) -> Result<(T, OwnedPath)> {
+    let shown = escape(&addr.to_string());
     let mut reclaimed = false;
     loop {
-        match bind() {
+        match with_umask_cleared(&bind) {
             Ok(l) => {
                 let owned = OwnedPath::record(path)
                     .with_context(|| format!("cannot listen on {shown}: lstat after bind"))?;
@@ -143,14 +152,14 @@ fn reclaim_stale(shown: &str, path: &Path, printer: &Printer) -> Result<()> {
         ))
         .hint("ipctool never replaces a file that is not a socket: remove it yourself or choose another path");
     }
-    match live_listener(meta.dev(), meta.ino(), path) {
-        Liveness::Live(pid) => {
+    match live_holder(meta.dev(), meta.ino(), path) {
+        Liveness::Live { pid, what } => {
             let holder = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
             Err(anyhow!(
-                "cannot listen on {shown}: in use by a live listener{holder}"
+                "cannot listen on {shown}: in use by {what}{holder}"
             ))
             .hint(format!(
-                "a live listener{holder} holds this path: stop it or choose another path"
+                "{what}{holder} holds this path: stop it or choose another path"
             ))
         }
         Liveness::Stale => {
@@ -167,20 +176,49 @@ fn reclaim_stale(shown: &str, path: &Path, printer: &Printer) -> Result<()> {
 }
 
 enum Liveness {
-    Live(Option<u32>),
+    /// Something serves the file: `what` says what ("a live listener").
+    Live {
+        pid: Option<u32>,
+        what: &'static str,
+    },
     Stale,
 }
 
-/// Is a listener bound to this socket file? Asked of the kernel (sock_diag) so the live
-/// server is not disturbed; where sock_diag is unavailable, by connecting.
-fn live_listener(dev: u64, ino: u64, path: &Path) -> Liveness {
-    match unix_diag::listener_on_file(dev, ino) {
-        Ok(Some(l)) => Liveness::Live(unix_diag::holder_pid(l.socket_inode)),
-        Ok(None) => Liveness::Stale,
-        Err(_) => match std::os::unix::net::UnixStream::connect(path) {
-            Ok(s) => Liveness::Live(super::PeerCreds::of_socket(std::os::fd::AsFd::as_fd(&s)).pid),
+/// Is a socket serving this socket file: a listener, or a bound datagram socket? Asked of
+/// the kernel (sock_diag) so the live server is not disturbed; where sock_diag is
+/// unavailable, by connecting (a datagram probe sends nothing).
+fn live_holder(dev: u64, ino: u64, path: &Path) -> Liveness {
+    use std::os::unix::net::{UnixDatagram, UnixStream};
+    match unix_diag::bound_to_file(dev, ino) {
+        Ok(found) => match found.into_iter().find(unix_diag::Listening::is_live) {
+            Some(l) => Liveness::Live {
+                pid: unix_diag::holder_pid(l.socket_inode),
+                what: if l.kind == unix_diag::DGRAM {
+                    "a live datagram socket"
+                } else {
+                    "a live listener"
+                },
+            },
+            None => Liveness::Stale,
+        },
+        Err(_) => match UnixStream::connect(path) {
+            Ok(s) => Liveness::Live {
+                pid: super::PeerCreds::of_socket(std::os::fd::AsFd::as_fd(&s)).pid,
+                what: "a live listener",
+            },
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Liveness::Stale,
-            Err(_) => Liveness::Live(None),
+            // EPROTOTYPE: not a stream socket; a datagram one is live if it takes a connect.
+            Err(_) => match UnixDatagram::unbound().and_then(|d| d.connect(path)) {
+                Ok(()) => Liveness::Live {
+                    pid: None,
+                    what: "a live datagram socket",
+                },
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Liveness::Stale,
+                Err(_) => Liveness::Live {
+                    pid: None,
+                    what: "a live listener",
+                },
+            },
         },
     }
 }

@@ -1,10 +1,11 @@
-//! Who listens on a Unix socket, asked of the kernel without connecting to it.
+//! Who holds a Unix socket name, asked of the kernel without connecting to it.
 //!
 //! Probing a socket file by connecting would be accepted as a client by the live server (a
 //! single-client `ipctool listen` would take it as its one client and exit). The kernel's
-//! `sock_diag` netlink interface (what `ss -xl` uses) lists listening Unix sockets with the
-//! device and inode of the file each is bound to, or its abstract name; `/proc/*/fd` then
-//! names the process holding that socket, where we may look.
+//! `sock_diag` netlink interface (what `ss -x` uses) lists Unix sockets with their type and
+//! state and the device and inode of the file each is bound to, or its abstract name;
+//! `/proc/*/fd` then names the process holding that socket, where we may look. Datagram
+//! sockets never listen: one that is bound holds its name as surely as a listener does.
 
 use std::io;
 use std::os::fd::AsFd;
@@ -19,24 +20,47 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const AF_UNIX: u8 = 1;
 const TCP_LISTEN: u32 = 10;
+/// `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET` as `udiag_type` reports them.
+pub const STREAM: u8 = 1;
+pub const DGRAM: u8 = 2;
+pub const SEQPACKET: u8 = 5;
+/// `udiag_state` of a listening socket.
+pub const LISTEN: u8 = TCP_LISTEN as u8;
 const UDIAG_SHOW_NAME: u32 = 0x1;
 const UDIAG_SHOW_VFS: u32 = 0x2;
 const UNIX_DIAG_NAME: u16 = 0;
 const UNIX_DIAG_VFS: u16 = 1;
 
-/// One listening Unix socket.
+/// One Unix socket (listening, or bound).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listening {
     /// The socket's inode (as in `/proc/PID/fd` links `socket:[INODE]`).
     pub socket_inode: u32,
+    /// [`STREAM`], [`DGRAM`] or [`SEQPACKET`].
+    pub kind: u8,
+    /// [`LISTEN`] for a listener; other TCP-like states otherwise.
+    pub state: u8,
     /// The bound name: a path as given to bind(2), or `\0`-prefixed abstract name.
     pub name: Vec<u8>,
     /// Device and inode of the socket file, for filesystem sockets (userspace `st_dev`).
     pub file: Option<(u64, u64)>,
 }
 
+impl Listening {
+    /// True if the socket serves its name: a listener, or a datagram socket (which
+    /// receives without listening).
+    pub fn is_live(&self) -> bool {
+        self.state == LISTEN || self.kind == DGRAM
+    }
+}
+
 /// Every listening Unix socket on the system (in our network namespace).
 pub fn listening_sockets() -> io::Result<Vec<Listening>> {
+    sockets(1 << TCP_LISTEN)
+}
+
+/// Every Unix socket in one of the `states` (a bit mask of `1 << state`).
+fn sockets(states: u32) -> io::Result<Vec<Listening>> {
     let sock = rustix::net::socket_with(
         AddressFamily::NETLINK,
         SocketType::DGRAM,
@@ -50,7 +74,7 @@ pub fn listening_sockets() -> io::Result<Vec<Listening>> {
     req.extend_from_slice(&1u32.to_ne_bytes()); // seq
     req.extend_from_slice(&0u32.to_ne_bytes()); // pid
     req.extend_from_slice(&[AF_UNIX, 0, 0, 0]); // family, protocol, pad
-    req.extend_from_slice(&(1u32 << TCP_LISTEN).to_ne_bytes()); // states
+    req.extend_from_slice(&states.to_ne_bytes()); // states
     req.extend_from_slice(&0u32.to_ne_bytes()); // ino
     req.extend_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS).to_ne_bytes());
     req.extend_from_slice(&[0xff; 8]); // cookie: none
@@ -99,6 +123,8 @@ fn parse_messages(mut data: &[u8], out: &mut Vec<Listening>) -> io::Result<bool>
 }
 
 fn parse_socket(body: &[u8]) -> Option<Listening> {
+    let kind = *body.get(1)?;
+    let state = *body.get(2)?;
     let socket_inode = u32_at(body, 4)?;
     let mut attrs = body.get(16..)?;
     let mut name = Vec::new();
@@ -130,6 +156,8 @@ fn parse_socket(body: &[u8]) -> Option<Listening> {
     }
     Some(Listening {
         socket_inode,
+        kind,
+        state,
         name,
         file,
     })
@@ -181,6 +209,27 @@ pub fn listener_on_abstract(name: &str) -> io::Result<Option<Listening>> {
     Ok(listening_sockets()?
         .into_iter()
         .find(|l| l.name.first() == Some(&0) && &l.name[1..] == name.as_bytes()))
+}
+
+/// The sockets of any type and state bound to the socket file with this device and inode
+/// (a live one first).
+pub fn bound_to_file(dev: u64, ino: u64) -> io::Result<Vec<Listening>> {
+    let mut found: Vec<Listening> = sockets(u32::MAX)?
+        .into_iter()
+        .filter(|l| l.file == Some((dev, ino)))
+        .collect();
+    found.sort_by_key(|l| !l.is_live());
+    Ok(found)
+}
+
+/// The sockets of any type and state bound to this abstract name (a live one first).
+pub fn bound_to_abstract(name: &str) -> io::Result<Vec<Listening>> {
+    let mut found: Vec<Listening> = sockets(u32::MAX)?
+        .into_iter()
+        .filter(|l| l.name.first() == Some(&0) && &l.name[1..] == name.as_bytes())
+        .collect();
+    found.sort_by_key(|l| !l.is_live());
+    Ok(found)
 }
 
 /// The process holding a socket open, found through `/proc/*/fd` (only processes we may
@@ -261,6 +310,28 @@ mod tests {
         assert!(listener_on_abstract(&name).expect("sock_diag").is_some());
         drop(l);
         assert!(listener_on_abstract(&name).expect("sock_diag").is_none());
+    }
+
+    #[test]
+    fn a_bound_datagram_socket_is_live_and_typed() {
+        use std::os::unix::net::UnixDatagram;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("d");
+        let d = UnixDatagram::bind(&path).expect("bind");
+        let meta = std::fs::symlink_metadata(&path).expect("lstat");
+        assert_eq!(
+            listener_on_file(meta.dev(), meta.ino()).expect("diag"),
+            None
+        );
+        let found = bound_to_file(meta.dev(), meta.ino()).expect("sock_diag");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].kind, found[0].is_live()), (DGRAM, true));
+        drop(d);
+        assert!(
+            bound_to_file(meta.dev(), meta.ino())
+                .expect("diag")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -47,18 +47,6 @@ fn a_bad_address_lists_the_accepted_forms() {
 }
 
 #[test]
-fn message_addresses_parse_but_are_not_supported_yet() {
-    let env = Env::new();
-    for addr in ["unix-dgram:./d", "seqpacket:@p"] {
-        for sub in ["connect", "listen"] {
-            env.run([sub, addr], b"")
-                .assert_code(2)
-                .one_error(&[addr, "not supported yet"]);
-        }
-    }
-}
-
-#[test]
 fn listen_refuses_stdio_and_exec() {
     let env = Env::new();
     for addr in ["-", "exec:cat"] {

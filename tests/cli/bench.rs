@@ -71,6 +71,14 @@ struct Latency {
     mean: f64,
 }
 
+/// (transport, mode, size) of each result, in order.
+fn cases(r: &Report) -> Vec<(&str, &str, u64)> {
+    r.results
+        .iter()
+        .map(|e| (e.transport.as_str(), e.mode.as_str(), e.size_bytes))
+        .collect()
+}
+
 fn report(out: &Output) -> Report {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -145,19 +153,50 @@ fn json_over_unix_has_the_spec_keys_and_ordered_percentiles() {
     );
     out.success();
     let r = report(&out);
-    let modes: Vec<(&str, &str, u64)> = r
-        .results
-        .iter()
-        .map(|e| (e.transport.as_str(), e.mode.as_str(), e.size_bytes))
-        .collect();
     assert_eq!(
-        modes,
+        cases(&r),
         [("unix", "throughput", 65536), ("unix", "latency", 64)]
     );
     for e in &r.results {
         check_entry(e);
         assert_eq!((e.clients, e.pin.as_str()), (1, "none"));
         assert!(e.cpus.is_empty() && e.address.is_none());
+    }
+}
+
+#[test]
+fn json_includes_the_message_transports_with_the_spec_keys() {
+    let env = Env::new();
+    let out = env.run(
+        [
+            "bench",
+            "--transport",
+            "unix-dgram,seqpacket",
+            "--count",
+            "300",
+            "--warmup",
+            "50ms",
+            "--clients",
+            "2",
+            "--json",
+        ],
+        b"",
+    );
+    out.success();
+    let r = report(&out);
+    assert_eq!(
+        cases(&r),
+        [
+            ("unix-dgram", "throughput", 65536),
+            ("seqpacket", "throughput", 65536),
+            ("unix-dgram", "latency", 64),
+            ("seqpacket", "latency", 64),
+        ]
+    );
+    for e in &r.results {
+        check_entry(e);
+        // One message is one datagram or packet: counted whole.
+        assert!(e.messages >= 300, "{e:?}");
     }
 }
 

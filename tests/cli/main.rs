@@ -12,6 +12,8 @@ mod generated;
 mod halfclose;
 mod interop;
 mod listen;
+mod message_errors;
+mod messages;
 mod mkfifo;
 mod pipe;
 mod regressions;

@@ -283,6 +283,29 @@ fn spawn_detached(env: &Env, stages: &[&str]) -> (Proc, u32) {
     (p, pid)
 }
 
+/// Waits until a child of `parent` runs `comm` (its exec is past the point of no return).
+fn wait_for_child(parent: u32, comm: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    let running = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+                // pid (comm) state ppid ...
+                stat.rsplit_once(')').is_some_and(|(head, tail)| {
+                    head.ends_with(&format!("({comm}"))
+                        && tail.split_whitespace().nth(1) == Some(&parent.to_string())
+                })
+            })
+    };
+    while !running() {
+        assert!(Instant::now() < deadline, "{parent} never started {comm}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn sigint_reaches_the_stages_and_exits_130() {
     if !have("setsid") {
@@ -296,6 +319,9 @@ fn sigint_reaches_the_stages_and_exits_130() {
         &["echo ar''med >&2; sleep 30; echo not reached", "cat"],
     );
     p.wait_for("armed");
+    // A SIGINT between the shell's fork and `sleep`'s exec is caught by the shell's own
+    // handler in the child and lost at the exec: signal once `sleep` is running.
+    wait_for_child(pid, "sleep");
     p.signal(libc::SIGINT);
     let out = p.finish();
     out.assert_code(130).stdout_is(b"");

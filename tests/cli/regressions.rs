@@ -185,11 +185,14 @@ fn review_running_out_of_descriptors_pauses_the_server_and_it_recovers() {
         ticks(server.pid()) - before <= 20,
         "the server spins when out of descriptors"
     );
+    let waiting = clients.len();
     drop(clients);
-    // Descriptors come back: a new client is served.
+    // Descriptors come back: the queued clients are taken (each sees its end), then a new
+    // client is served.
+    server.wait_for_count("closed connection", waiting);
     env.run(["connect", "--send-only", "./s"], b"after\n")
         .success();
-    server.wait_for("closed connection");
+    server.wait_for_count("closed connection", waiting + 1);
     server.signal(libc::SIGTERM);
     let out = server.finish();
     out.assert_code(143);

@@ -488,3 +488,24 @@ fn splice_and_buffered_relays_move_identical_bytes() {
         relay.finish().success();
     }
 }
+
+#[test]
+fn relay_from_a_fifo_it_created_keeps_it_until_exit() {
+    let env = Env::new();
+    let r = relay(&env, &["fifo:./f", "exec:cat > got"]);
+    // The FIFO ipctool created is still there for writers to open, one after the other.
+    for line in [&b"first writer\n"[..], b"second writer\n"] {
+        env.run(["connect", "fifo:./f"], line).success();
+    }
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while std::fs::read(env.path("got")).unwrap_or_default() != b"first writer\nsecond writer\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relayed bytes never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    r.signal(libc::SIGTERM);
+    r.finish().assert_code(143);
+    assert!(!env.path("f").exists(), "removed at exit");
+}

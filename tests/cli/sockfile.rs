@@ -5,7 +5,6 @@
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::process::Command;
 
 use crate::util::*;
 
@@ -192,27 +191,6 @@ fn modes_are_exact_whatever_the_umask() {
     }
 }
 
-/// Runs ipctool as uid/gid 65534 (needs root; skipped with a note otherwise).
-fn as_nobody(env: &Env, args: &[&str]) -> Option<Output> {
-    if !rustix::process::geteuid().is_root() || !have("setpriv") {
-        eprintln!("note: not root (or no setpriv): skipping the other-uid check");
-        return None;
-    }
-    let mut c = Command::new("setpriv");
-    hermetic(&mut c);
-    c.current_dir(env.dir.path())
-        .args([
-            "--reuid",
-            "65534",
-            "--regid",
-            "65534",
-            "--clear-groups",
-            bin(),
-        ])
-        .args(args);
-    Some(run_with_input(c, b"from nobody"))
-}
-
 #[test]
 fn another_uid_is_refused_by_a_0600_socket() {
     let env = Env::new();
@@ -222,7 +200,7 @@ fn another_uid_is_refused_by_a_0600_socket() {
     let mut server = env.spawn(["listen", "-v", "./s"]);
     server.close_stdin();
     server.wait_ready();
-    let Some(out) = as_nobody(&env, &["connect", "./s"]) else {
+    let Some(out) = as_nobody(&env, &["connect", "./s"], b"from nobody") else {
         return;
     };
     out.assert_code(1)
@@ -238,7 +216,7 @@ fn allow_uid_refuses_others_on_an_abstract_socket_and_keeps_serving() {
     let mut server = env.spawn(["listen", "-k", "-v", "--allow-uid", "0", &name]);
     server.close_stdin();
     server.wait_ready();
-    let Some(out) = as_nobody(&env, &["connect", &name]) else {
+    let Some(out) = as_nobody(&env, &["connect", &name], b"from nobody") else {
         return;
     };
     out.stdout_is(b"");

@@ -348,10 +348,16 @@ impl Proc {
     /// the deadline or if stderr closes first.
     #[track_caller]
     pub fn wait_for(&self, needle: &str) -> String {
+        self.wait_for_count(needle, 1)
+    }
+
+    /// Waits until stderr contains `needle` at least `count` times; returns stderr so far.
+    #[track_caller]
+    pub fn wait_for_count(&self, needle: &str, count: usize) -> String {
         let deadline = Instant::now() + DEADLINE;
         let mut g = self.stderr.text.lock().expect("lock");
         loop {
-            if g.0.contains(needle) {
+            if g.0.matches(needle).count() >= count {
                 return g.0.clone();
             }
             let now = Instant::now();
@@ -359,7 +365,7 @@ impl Proc {
                 let text = g.0.clone();
                 drop(g);
                 panic!(
-                    "waiting for {needle:?} on stderr: {}\n{text}",
+                    "waiting for {count} × {needle:?} on stderr: {}\n{text}",
                     if now >= deadline {
                         "deadline passed"
                     } else {
@@ -446,6 +452,17 @@ impl Drop for Proc {
 }
 
 /// Deterministic pseudo-random bytes (xorshift), different per seed.
+/// Retries a call that a stop and resume of the test process (a frozen cgroup, a debugger)
+/// interrupts: a socket call with a timeout is not restarted by the kernel.
+pub fn again<T>(mut call: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    loop {
+        match call() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(len + 8);
@@ -486,6 +503,32 @@ pub fn have(tool: &str) -> bool {
         );
     }
     found
+}
+
+/// Runs ipctool as uid/gid 65534 where the test may (root, with setpriv); `None`, with a
+/// note on stderr, elsewhere.
+pub fn as_nobody(env: &Env, args: &[&str], input: &[u8]) -> Option<Output> {
+    if !rustix::process::geteuid().is_root() || !have("setpriv") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: not root (or no setpriv): skipping the other-uid check in {}",
+            std::thread::current().name().unwrap_or("a test")
+        );
+        return None;
+    }
+    let mut c = Command::new("setpriv");
+    hermetic(&mut c);
+    c.current_dir(env.dir.path())
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            bin(),
+        ])
+        .args(args);
+    Some(run_with_input(c, input))
 }
 
 /// Waits until a socket path exists (for peers that have no readiness line, like socat).
