@@ -178,7 +178,7 @@ EXAMPLES:
   Summary as JSON on stderr:
     echo hi | ipctool connect --stats=json @demo
   Log two messages to a datagram collector (one per line):
-    printf 'disk full\nretrying\n' | ipctool connect unix-dgram:/tmp/log.sock
+    printf 'disk full\\nretrying\\n' | ipctool connect unix-dgram:/tmp/log.sock
   Ask a datagram server and wait up to 1 s for its answers:
     echo status | ipctool connect --idle-timeout 1s unix-dgram:/tmp/svc.sock
   One message per read instead of per line:

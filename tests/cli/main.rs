@@ -8,6 +8,7 @@ mod addresses;
 mod bench;
 mod completions;
 mod connect;
+mod docs;
 mod generated;
 mod halfclose;
 mod interop;

@@ -400,8 +400,14 @@ impl Proc {
 
     /// Waits for the exit (deadline) and collects everything.
     #[track_caller]
-    pub fn finish(mut self) -> Output {
-        let status = self.wait_deadline();
+    pub fn finish(self) -> Output {
+        self.finish_within(DEADLINE)
+    }
+
+    /// [`Proc::finish`] for a process that legitimately runs long (a benchmark).
+    #[track_caller]
+    pub fn finish_within(mut self, limit: Duration) -> Output {
+        let status = self.wait_within(limit);
         if let Some(f) = self.feeder.take() {
             let _ = f.join();
         }
@@ -424,7 +430,12 @@ impl Proc {
     /// Waits for the exit, failing the test (and killing the process) at the deadline.
     #[track_caller]
     pub fn wait_deadline(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + DEADLINE;
+        self.wait_within(DEADLINE)
+    }
+
+    #[track_caller]
+    fn wait_within(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(s) = self.child.try_wait().expect("try_wait") {
                 return s;
@@ -451,7 +462,6 @@ impl Drop for Proc {
     }
 }
 
-/// Deterministic pseudo-random bytes (xorshift), different per seed.
 /// Retries a call that a stop and resume of the test process (a frozen cgroup, a debugger)
 /// interrupts: a socket call with a timeout is not restarted by the kernel.
 pub fn again<T>(mut call: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
@@ -463,6 +473,7 @@ pub fn again<T>(mut call: impl FnMut() -> std::io::Result<T>) -> std::io::Result
     }
 }
 
+/// Deterministic pseudo-random bytes (xorshift), different per seed.
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(len + 8);
