@@ -1060,9 +1060,9 @@ fn help_bench_markdown_to_a_file() {
 }
 
 /// The README's and the help's echo server for `bench --connect`: socat where installed,
-/// else the tour's own `listen -k -e cat`.
+/// else the tour's own `listen -k -e cat` (not a skip: the line under test is ipctool's).
 fn echo_server(c: &Case) -> Proc {
-    let mut p = if have("socat") {
+    let mut p = if installed("socat") {
         c.spawn(&c.doc(r#"socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat &"#))
     } else {
         c.env.spawn(["listen", "-k", "-e", "cat", "./echo.sock"])

@@ -496,11 +496,7 @@ pub fn sha256(data: &[u8]) -> String {
 /// installed? Without it the test is skipped with a visible note, unless
 /// IPCTOOL_REQUIRE_INTEROP=1 makes that a failure (CI installs them all).
 pub fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let found = installed(tool);
     if !found {
         if std::env::var("IPCTOOL_REQUIRE_INTEROP").as_deref() == Ok("1") {
             panic!("{tool} is not installed and IPCTOOL_REQUIRE_INTEROP=1");
@@ -514,6 +510,15 @@ pub fn have(tool: &str) -> bool {
         );
     }
     found
+}
+
+/// Is `tool` on PATH? (No note: for a test that has a fallback.)
+pub fn installed(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Runs ipctool as uid/gid 65534 where the test may (root, with setpriv); `None`, with a
