@@ -9,11 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, anyhow};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
-use super::Length;
 use super::kill::KillList;
+use super::loops::Measured;
+use super::{Case, Length, placement};
 use crate::signals::Signals;
+use crate::stats::bench::CpuPair;
 use crate::wake::{WakeSender, Waker};
 
 /// Where a case is.
@@ -174,6 +177,72 @@ impl Conductor {
             self.waker.drain();
         }
     }
+}
+
+/// What one measuring thread brought back: `None` if its loop was aborted.
+pub type Measurement = anyhow::Result<Option<Measured>>;
+
+/// Runs `measure` on each of `conns` in a thread of its own (pinned to the `bench` CPU of
+/// the same index in `cpus`, where there is one) while this thread conducts the phases of
+/// `case`. Returns how the phases ended and each thread's measurement, in `conns` order.
+pub fn measure_each<C, F>(
+    conns: &mut [C],
+    cpus: &[CpuPair],
+    case: &Case,
+    grace: Duration,
+    signals: &Signals,
+    kills: &KillList,
+    measure: F,
+) -> anyhow::Result<(Ended, Vec<Measurement>)>
+where
+    C: Send,
+    F: Fn(&mut C, &Phase, Option<u64>) -> io::Result<Option<Measured>> + Sync,
+{
+    let conductor = Conductor::new().context("cannot set up the benchmark clock")?;
+    let finishers = (0..conns.len())
+        .map(|_| conductor.finisher())
+        .collect::<io::Result<Vec<_>>>()
+        .context("cannot set up the benchmark clock")?;
+    let count = match case.length {
+        Length::Count(n) => Some(n),
+        Length::Time(_) => None,
+    };
+    let (stopped, measured) = std::thread::scope(|s| {
+        let handles: Vec<_> = conns
+            .iter_mut()
+            .zip(finishers)
+            .enumerate()
+            .map(|(i, (conn, fin))| {
+                let (phase, measure) = (&conductor.phase, &measure);
+                let bench_cpu = cpus.get(i).map(|c| c.bench);
+                s.spawn(move || -> Measurement {
+                    let _fin = fin;
+                    if let Some(cpu) = bench_cpu {
+                        placement::pin_current_thread(cpu)?;
+                    }
+                    Ok(measure(conn, phase, count)?)
+                })
+            })
+            .collect();
+        let stopped = conductor.run(
+            handles.len(),
+            case.warmup,
+            case.length,
+            grace,
+            signals,
+            kills,
+        );
+        let measured: Vec<Measurement> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a measuring thread panicked")))
+            })
+            .collect();
+        (stopped, measured)
+    });
+    let stopped = stopped.context("cannot run the benchmark clock")?;
+    Ok((stopped, measured))
 }
 
 #[cfg(test)]

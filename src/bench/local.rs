@@ -2,21 +2,19 @@
 //! pair (pinned if asked) while the main thread conducts the phases, then close the
 //! connections and reap the peers.
 
-use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::conductor::{Conductor, Ended};
+use super::conductor::{self, Ended};
 use super::kill::KillList;
 use super::loops::{self, Measured};
-use super::outcome::{Outcome, Subject, result};
+use super::outcome::{Outcome, Subject, named, result};
 use super::placement;
 use super::rig::{self, Pair, Wiring};
 use super::roundtrip::{self, RoundTrip};
 use super::tempdir::PrivateDir;
-use super::{Case, Length, Mode, Transport};
-use crate::error::Interrupted;
+use super::{Case, Mode, Transport};
 use crate::signals::Signals;
 use crate::term::Printer;
 use crate::transport::Conn;
@@ -45,16 +43,7 @@ pub fn label(transport: &str, case: &Case) -> String {
 
 /// Runs one case over `transport`.
 pub fn run_case(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outcome> {
-    let name = label(transport.name(), case);
-    match run(env, transport, case) {
-        Err(e) => {
-            if let Some(Interrupted(sig)) = e.chain().find_map(|c| c.downcast_ref()) {
-                return Ok(Outcome::Interrupted(*sig));
-            }
-            Err(e.context(format!("benchmark {name} failed")))
-        }
-        ok => ok,
-    }
+    named(&label(transport.name(), case), run(env, transport, case))
 }
 
 fn run(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outcome> {
@@ -89,51 +78,17 @@ fn run(env: &Env<'_>, transport: Transport, case: &Case) -> Result<Outcome> {
             &wiring, transport, case.mode, case.size, i, peer_cpu,
         )?);
     }
-    let conductor = Conductor::new().context("cannot set up the benchmark clock")?;
-    let finishers = (0..pairs.len())
-        .map(|_| conductor.finisher())
-        .collect::<std::io::Result<Vec<_>>>()
-        .context("cannot set up the benchmark clock")?;
-    let count = match case.length {
-        Length::Count(n) => Some(n),
-        Length::Time(_) => None,
-    };
-    let (stopped, measured) = thread::scope(|s| {
-        let handles: Vec<_> = pairs
-            .iter_mut()
-            .zip(finishers)
-            .enumerate()
-            .map(|(i, (pair, fin))| {
-                let phase = &conductor.phase;
-                let bench_cpu = cpus.get(i).map(|c| c.bench);
-                let (mode, size) = (case.mode, case.size);
-                s.spawn(move || -> Result<Option<Measured>> {
-                    let _fin = fin;
-                    if let Some(cpu) = bench_cpu {
-                        placement::pin_current_thread(cpu)?;
-                    }
-                    Ok(measure(&mut pair.conn, mode, size, phase, count)?)
-                })
-            })
-            .collect();
-        let stopped = conductor.run(
-            handles.len(),
-            case.warmup,
-            case.length,
-            PEER_GRACE,
-            env.signals,
-            env.kills,
-        );
-        let measured: Vec<Result<Option<Measured>>> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a measuring thread panicked")))
-            })
-            .collect();
-        (stopped, measured)
-    });
-    match stopped.context("cannot run the benchmark clock")? {
+    let (mode, size) = (case.mode, case.size);
+    let (stopped, measured) = conductor::measure_each(
+        &mut pairs,
+        &cpus,
+        case,
+        PEER_GRACE,
+        env.signals,
+        env.kills,
+        |pair, phase, count| measure(&mut pair.conn, mode, size, phase, count),
+    )?;
+    match stopped {
         Ended::Finished => {}
         Ended::Signal(sig) => return Ok(Outcome::Interrupted(sig)),
         Ended::Overran => {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::loops::Measured;
 use super::{Case, Mode};
+use crate::error::Interrupted;
 use crate::stats::bench::{BenchResult, CpuPair, PairResult};
 use crate::stats::latency::Latencies;
 use crate::units::per_sec;
@@ -15,6 +16,20 @@ pub enum Outcome {
     Done(Box<BenchResult>),
     /// A stop signal came; peers are gone, nothing was measured.
     Interrupted(i32),
+}
+
+/// A case's own result, or its error named after the case; a stop signal that surfaced
+/// as an error is an interruption, not a failure.
+pub fn named(name: &str, r: anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
+    match r {
+        Err(e) => {
+            if let Some(Interrupted(sig)) = e.chain().find_map(|c| c.downcast_ref()) {
+                return Ok(Outcome::Interrupted(*sig));
+            }
+            Err(e.context(format!("benchmark {name} failed")))
+        }
+        ok => ok,
+    }
 }
 
 /// Who was measured: a transport with ipctool's own peer, or a server under `--connect`.

@@ -9,16 +9,16 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::conductor::{Conductor, Ended, Phase};
+use super::conductor::{self, Ended, Phase};
 use super::kill::KillList;
 use super::local::{Env, label};
 use super::loops::{self, Measured};
-use super::outcome::{Outcome, Subject, result};
+use super::outcome::{Outcome, Subject, named, result};
 use super::placement;
 use super::roundtrip::{self, RoundTrip};
-use super::{Case, Length, Mode};
+use super::{Case, Mode};
 use crate::addr::Address;
-use crate::error::{HintExt, Interrupted, hint_of, hinted};
+use crate::error::{HintExt, hint_of, hinted};
 use crate::stats::bench::CpuPair;
 use crate::transport::{self, Conn, DialOpts};
 
@@ -52,16 +52,7 @@ pub fn kind(addr: &Address) -> &'static str {
 
 /// Runs one case against the server at `addr`.
 pub fn run_case(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
-    let name = label(&addr.to_string(), case);
-    match run(env, addr, case) {
-        Err(e) => {
-            if let Some(Interrupted(sig)) = e.chain().find_map(|c| c.downcast_ref()) {
-                return Ok(Outcome::Interrupted(*sig));
-            }
-            Err(e.context(format!("benchmark {name} failed")))
-        }
-        ok => ok,
-    }
+    named(&label(&addr.to_string(), case), run(env, addr, case))
 }
 
 fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
@@ -88,53 +79,18 @@ fn run(env: &Env<'_>, addr: &Address, case: &Case) -> Result<Outcome> {
             set_nonblocking(conn).with_context(|| format!("cannot set up {addr}"))?;
         }
     }
-    let conductor = Conductor::new().context("cannot set up the benchmark clock")?;
-    let finishers = (0..case.clients)
-        .map(|_| conductor.finisher())
-        .collect::<std::io::Result<Vec<_>>>()
-        .context("cannot set up the benchmark clock")?;
-    let count = match case.length {
-        Length::Count(n) => Some(n),
-        Length::Time(_) => None,
-    };
-    let (stopped, measured) = thread::scope(|s| {
-        let handles: Vec<_> = clients
-            .conns
-            .iter_mut()
-            .zip(finishers)
-            .enumerate()
-            .map(|(i, (conn, fin))| {
-                let phase = &conductor.phase;
-                let bench_cpu = cpus.get(i).map(|c| c.bench);
-                s.spawn(move || -> Result<Option<Measured>> {
-                    let _fin = fin;
-                    if let Some(cpu) = bench_cpu {
-                        placement::pin_current_thread(cpu)?;
-                    }
-                    Ok(measure(conn, case, how, phase, count)?)
-                })
-            })
-            .collect();
-        let stopped = conductor.run(
-            handles.len(),
-            case.warmup,
-            case.length,
-            SILENCE,
-            env.signals,
-            env.kills,
-        );
-        let measured: Vec<Result<Option<Measured>>> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a measuring thread panicked")))
-            })
-            .collect();
-        (stopped, measured)
-    });
+    let (stopped, measured) = conductor::measure_each(
+        &mut clients.conns,
+        &cpus,
+        case,
+        SILENCE,
+        env.signals,
+        env.kills,
+        |conn, phase, count| measure(conn, case, how, phase, count),
+    )?;
     drop(clients);
     env.kills.clear_aborters();
-    match stopped.context("cannot run the benchmark clock")? {
+    match stopped {
         Ended::Finished => {}
         Ended::Signal(sig) => return Ok(Outcome::Interrupted(sig)),
         Ended::Overran => {
