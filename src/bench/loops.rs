@@ -9,6 +9,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::conductor::{Phase, Step};
+use crate::engine::copy::write_all;
 use crate::stats::latency::Latencies;
 use crate::transport::{Input, Output};
 
@@ -53,18 +54,6 @@ pub(super) fn no_half(what: &str) -> io::Error {
         io::ErrorKind::Unsupported,
         format!("the connection has no {what} half"),
     )
-}
-
-/// Writes all of `buf`: one `write(2)` unless the kernel takes less.
-#[inline]
-pub fn write_all(out: &mut Output, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        match out.write(buf)? {
-            0 => return Err(io::ErrorKind::WriteZero.into()),
-            n => buf = &buf[n..],
-        }
-    }
-    Ok(())
 }
 
 /// Fills `buf`. `Ok(false)` at a clean end (EOF before the first byte).

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags, poll};
 
 use super::conductor::{Phase, Step};
-use super::loops::{
-    Measured, buffer, closed_early, no_half, read_exact, set_nonblocking, write_all,
-};
+use super::loops::{Measured, buffer, closed_early, no_half, read_exact, set_nonblocking};
+use crate::engine::copy::write_all;
 use crate::stats::latency::Latencies;
 use crate::transport::{Input, Output};
 

@@ -9,6 +9,7 @@ use super::Ctx;
 use crate::addr::Address;
 use crate::bench::{Mode, loops, placement};
 use crate::cli::BenchPeerArgs;
+use crate::engine::copy::write_all;
 use crate::error::ExitStatus;
 use crate::transport::{self, BindOpts, Conn, DialOpts, Framing, Listener, Wait};
 
@@ -88,7 +89,7 @@ fn hello(conn: &mut Conn) -> Result<()> {
         .output
         .as_mut()
         .ok_or_else(|| anyhow!("no writable half"))?;
-    loops::write_all(out, b"h")?;
+    write_all(out, b"h")?;
     Ok(())
 }
 
