@@ -234,7 +234,7 @@ pub struct ListenArgs {
     /// line of the command's stdin and each line of its stdout is one message back (with
     /// --raw-messages: messages are written as they are, and each read of its stdout is one
     /// message).
-    #[arg(short = 'e', long, value_name = "CMD")]
+    #[arg(short = 'e', long, value_name = "CMD", value_parser = parse_command)]
     pub exec: Option<String>,
 
     #[command(flatten)]
@@ -610,6 +610,14 @@ pub struct BenchPeerArgs {
 /// Parses an address for clap: the message is the reason; clap quotes the input.
 pub fn parse_address(s: &str) -> Result<Address, String> {
     s.parse::<Address>().map_err(|e| e.reason)
+}
+
+/// A command for `sh -c`: anything but blank (as `exec:CMD`).
+pub fn parse_command(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("expected a command, run as `sh -c CMD`".into());
+    }
+    Ok(s.to_string())
 }
 
 /// Parses an octal file mode such as `0600`, `600` or `0o660`.

@@ -73,7 +73,8 @@ impl ExecChild {
 pub fn shell_command(cmd: &str) -> Command {
     use std::os::unix::process::CommandExt;
     let mut command = Command::new("sh");
-    command.arg("-c").arg(cmd);
+    // `--`: a CMD starting with `-` is a command, not an option of sh.
+    command.arg("-c").arg("--").arg(cmd);
     #[allow(unsafe_code)]
     // SAFETY: the hook runs in the forked child before exec and only makes
     // async-signal-safe calls (rt_sigaction, setrlimit, close_range); it reads one

@@ -233,6 +233,26 @@ fn a_failing_stage_gives_its_status_and_is_named() {
 }
 
 #[test]
+fn a_stage_starting_with_a_dash_is_a_command_not_an_option_of_sh() {
+    // `sh -c -x` would take -x as its own option ("-c requires an argument").
+    let env = Env::new();
+    let out = env.run(["pipe", "--", "-ipctool-no-such-command"], b"");
+    out.assert_code(127);
+    assert!(
+        out.stderr.contains("-ipctool-no-such-command: not found"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(["connect", "exec:-ipctool-no-such-command"], b"");
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("-ipctool-no-such-command: not found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn a_stage_killed_by_sigpipe_fails_as_with_pipefail() {
     let env = Env::new();
     env.run(["pipe", "--", "yes", "head -n 1"], b"")

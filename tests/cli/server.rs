@@ -386,6 +386,12 @@ fn usage_errors_of_server_flags() {
         .assert_code(2);
     env.run(["listen", "--allow-uid", "x", "./s"], b"")
         .assert_code(2);
+    for blank in ["", "  "] {
+        let out = env.run(["listen", "-e", blank, "./s"], b"");
+        out.assert_code(2);
+        assert!(out.stderr.contains("expected a command"), "{}", out.stderr);
+        assert!(!env.path("s").exists(), "nothing is created");
+    }
 }
 
 /// Regression: a splice from a socket into a pipe must not wait for more socket data
