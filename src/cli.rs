@@ -510,7 +510,7 @@ pub struct BenchArgs {
 
     /// Message sizes, comma-separated (e.g. 64,4KiB,1MiB) [default: 64KiB for throughput,
     /// 64 for latency]
-    #[arg(short, long, value_name = "LIST", value_delimiter = ',', value_parser = units::parse_nonzero_size)]
+    #[arg(short, long, value_name = "LIST", value_delimiter = ',', value_parser = parse_message_size)]
     pub size: Vec<u64>,
 
     /// How long to measure each case (e.g. 500ms, 2s) [default: 1s]
@@ -610,6 +610,19 @@ pub struct BenchPeerArgs {
 /// Parses an address for clap: the message is the reason; clap quotes the input.
 pub fn parse_address(s: &str) -> Result<Address, String> {
     s.parse::<Address>().map_err(|e| e.reason)
+}
+
+/// Largest bench message: a buffer this big is allocated per connection and direction.
+pub const MAX_BENCH_SIZE: u64 = 256 << 20;
+
+/// A bench message size: 1 byte to [`MAX_BENCH_SIZE`].
+pub fn parse_message_size(s: &str) -> Result<u64, String> {
+    match units::parse_nonzero_size(s)? {
+        n if n > MAX_BENCH_SIZE => Err(format!(
+            "invalid size '{s}': the largest message is 256 MiB"
+        )),
+        n => Ok(n),
+    }
 }
 
 /// A command for `sh -c`: anything but blank (as `exec:CMD`).

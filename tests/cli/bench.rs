@@ -343,6 +343,7 @@ fn bad_size_transport_and_duration_are_usage_errors() {
     for (args, word) in [
         (&["bench", "--size", "12parsecs"][..], "12parsecs"),
         (&["bench", "--size", "0"][..], "'0'"),
+        (&["bench", "--size", "64,300M"][..], "'300M'"),
         (
             &["bench", "--transport", "carrier-pigeon"][..],
             "carrier-pigeon",
