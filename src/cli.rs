@@ -345,8 +345,8 @@ EXAMPLES:
 /// a file, a bar, percent and ETA).
 ///
 /// With CMDs, they run as one pipeline, each as `sh -c CMD`, joined by pipes through
-/// ipctool, which meters every hop: hop 0 is stdin into the first stage, hop i is stage i-1
-/// into stage i, the last hop is the last stage into stdout. A terminal on stdin or stdout
+/// ipctool, which meters every hop. Stages are numbered from 1: hop 0 is stdin into stage
+/// 1, hop i is stage i into stage i+1, the last hop is the last stage into stdout. A terminal on stdin or stdout
 /// is given to the first or last stage directly (not metered). One live line per hop; at
 /// the end, bytes and throughput per hop and the bottleneck: the stage the data waited
 /// for (the hop into it waited to write, the hop out of it waited to read), or the writer

@@ -179,7 +179,8 @@ fn a_pipeline_meters_every_hop_and_names_gzip_as_the_bottleneck() {
         "{}",
         out.stderr
     );
-    assert_eq!(total.bottleneck_stage, Some(1));
+    // gzip -1 is the second stage: stages are numbered from 1.
+    assert_eq!(total.bottleneck_stage, Some(2));
     assert_eq!(
         (total.stages, total.sent_bytes, total.received_bytes),
         (4, 0, 10)
@@ -219,17 +220,17 @@ fn a_failing_stage_gives_its_status_and_is_named() {
     let env = Env::new();
     env.run(["pipe", "--", "echo hi", "false", "cat"], b"")
         .assert_code(1)
-        .one_error(&["stage 1 (false)", "exited with status 1"]);
+        .one_error(&["stage 2 (false)", "exited with status 1"]);
     env.run(["pipe", "--", "cat", "exit 3"], b"")
         .assert_code(3)
-        .one_error(&["stage 1 (exit 3)", "exited with status 3"]);
+        .one_error(&["stage 2 (exit 3)", "exited with status 3"]);
     // pipefail: the last failing stage wins, the others are mentioned.
     env.run(["pipe", "--", "exit 4", "cat", "exit 5", "cat"], b"")
         .assert_code(5)
-        .one_error(&["stage 2 (exit 5)", "stage 0 (exit 4) also failed"]);
+        .one_error(&["stage 3 (exit 5)", "stage 1 (exit 4) also failed"]);
     env.run(["pipe", "--", "ipctool-no-such-command"], b"")
         .assert_code(127)
-        .one_error(&["stage 0 (ipctool-no-such-command)", "status 127"]);
+        .one_error(&["stage 1 (ipctool-no-such-command)", "status 127"]);
 }
 
 #[test]
@@ -238,7 +239,7 @@ fn a_stage_killed_by_sigpipe_fails_as_with_pipefail() {
     env.run(["pipe", "--", "yes", "head -n 1"], b"")
         .assert_code(141)
         .stdout_is(b"y\n")
-        .one_error(&["stage 0 (yes)", "status 141"]);
+        .one_error(&["stage 1 (yes)", "status 141"]);
 }
 
 #[test]
@@ -265,7 +266,7 @@ fn no_stage_holds_a_descriptor_but_its_stdio() {
 }
 
 /// Runs `pipe -v -- STAGES` without a controlling terminal (as from a script or a
-/// service) and returns it once every stage has started, with stage 0's pid.
+/// service) and returns it once every stage has started, with stage 1's pid.
 fn spawn_detached(env: &Env, stages: &[&str]) -> (Proc, u32) {
     let mut c = Command::new("setsid");
     hermetic(&mut c);
@@ -273,13 +274,13 @@ fn spawn_detached(env: &Env, stages: &[&str]) -> (Proc, u32) {
         .args([bin(), "pipe", "-v", "--"])
         .args(stages);
     let p = Proc::spawn(c);
-    let text = p.wait_for(&format!("started stage {}", stages.len() - 1));
+    let text = p.wait_for(&format!("started stage {}", stages.len()));
     let pid = text
-        .split("started stage 0 (pid ")
+        .split("started stage 1 (pid ")
         .nth(1)
         .and_then(|s| s.split(')').next())
         .and_then(|s| s.parse().ok())
-        .expect("stage 0's pid");
+        .expect("stage 1's pid");
     (p, pid)
 }
 
@@ -327,17 +328,17 @@ fn sigint_reaches_the_stages_and_exits_130() {
     out.assert_code(130).stdout_is(b"");
     assert!(out.error_lines().is_empty(), "{}", out.stderr);
     // Ended by the SIGINT passed on, not by the SIGKILL that follows 3 s later.
-    out.stderr_has("stage 0 (echo ar''med >&2; sleep 30; echo not reached) was killed by SIGINT");
-    // cat gets the SIGINT too, unless the EOF from stage 0's death reached it first.
+    out.stderr_has("stage 1 (echo ar''med >&2; sleep 30; echo not reached) was killed by SIGINT");
+    // cat gets the SIGINT too, unless the EOF from stage 1's death reached it first.
     assert!(
-        out.stderr.contains("stage 1 (cat) was killed by SIGINT")
-            || out.stderr.contains("stage 1 (cat) exited with status 0"),
+        out.stderr.contains("stage 2 (cat) was killed by SIGINT")
+            || out.stderr.contains("stage 2 (cat) exited with status 0"),
         "{}",
         out.stderr
     );
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        "stage 0 (pid {pid}) was signalled and reaped"
+        "stage 1 (pid {pid}) was signalled and reaped"
     );
 }
 
@@ -353,7 +354,7 @@ fn a_stage_that_ignores_sigint_is_killed() {
     p.signal(libc::SIGINT);
     p.finish()
         .assert_code(130)
-        .stderr_has("stage 0 (trap '' INT; echo ar''med >&2; sleep 20) was killed by SIGKILL");
+        .stderr_has("stage 1 (trap '' INT; echo ar''med >&2; sleep 20) was killed by SIGKILL");
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
 }
 
@@ -402,5 +403,5 @@ fn an_empty_stage_is_a_usage_error() {
     let env = Env::new();
     env.run(["pipe", "--", "cat", ""], b"")
         .assert_code(2)
-        .one_error(&["stage 1 is an empty command"]);
+        .one_error(&["stage 2 is an empty command"]);
 }

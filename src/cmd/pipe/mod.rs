@@ -50,7 +50,8 @@ impl PipeConfig {
     pub fn from_args(args: &PipeArgs, copy: &CopyConfig) -> Result<PipeConfig> {
         if let Some(i) = args.commands.iter().position(|c| c.trim().is_empty()) {
             return Err(UsageError(format!(
-                "stage {i} is an empty command: each CMD is one stage, run as `sh -c CMD`"
+                "stage {} is an empty command: each CMD is one stage, run as `sh -c CMD`",
+                i + 1
             ))
             .into());
         }
@@ -130,8 +131,8 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
     for (i, s) in outcome.stages.iter().enumerate() {
         if let Some(status) = s.status() {
             ctx.printer.event(format_args!(
-                "stage {i} ({}) {}",
-                escape(&s.command),
+                "{} {}",
+                verdict::stage_name(i, &s.command),
                 verdict::describe_status(status)
             ));
         }
@@ -220,7 +221,8 @@ fn wire(
         match spawned {
             Ok(stage) => {
                 ctx.printer.event(format_args!(
-                    "started stage {i} (pid {}): {}",
+                    "started stage {} (pid {}): {}",
+                    i + 1,
                     stage.pid(),
                     escape(cmd)
                 ));
@@ -231,7 +233,7 @@ fn wire(
                     s.kill_and_reap();
                 }
                 return Err(anyhow::Error::new(e)
-                    .context(format!("could not start stage {i} ({})", escape(cmd))));
+                    .context(format!("could not start {}", verdict::stage_name(i, cmd))));
             }
         }
     }
@@ -325,7 +327,7 @@ mod tests {
     fn bad_command_lines_are_refused() {
         let e = config(&["--", "cat", " "]).expect_err("empty stage");
         assert!(
-            format!("{e}").contains("stage 1 is an empty command"),
+            format!("{e}").contains("stage 2 is an empty command"),
             "{e}"
         );
         assert!(config(&["-L", "0"]).is_err());
