@@ -103,7 +103,10 @@ pub struct TransferArgs {
 
     /// Show live bytes and rate on stderr
     ///
-    /// Drawn on stderr even when it is not a terminal.
+    /// Drawn on stderr even when it is not a terminal. When stdout is the same terminal,
+    /// the line is redrawn where the cursor is and never above it, so the data written
+    /// below it is never erased (a copy of the line stays above it; a line the data has
+    /// not ended yet can be overwritten).
     #[arg(long)]
     pub progress: bool,
 
@@ -355,10 +358,14 @@ EXAMPLES:
 /// names that stage. A stop signal (Ctrl-C) is passed on to the stages; stages still
 /// running 3 s later are killed; the status is then 130 (143 for SIGTERM).
 ///
-/// Live lines are drawn when stderr is a terminal; then, at the end, the same summary as
-/// --stats=human is printed in their place. --progress draws them (and the summary)
-/// anywhere; --no-progress (or -q) turns both off. When stdout's reader goes away
-/// (`| head`), ipctool ends quietly with 0.
+/// Live lines are drawn when stderr is a terminal and stdout is not; then, at the end, the
+/// same summary as --stats=human is printed in their place. When stdout is the terminal
+/// too, nothing is drawn (as curl does): the output shares the screen, and redrawing the
+/// lines would erase it. --progress draws them (and the summary) anyway, and anywhere; on
+/// a terminal stdout shares, as one line for all hops, redrawn where the cursor is and
+/// never above it (a copy of it stays above each burst of output; a line the output has
+/// not ended yet can be overwritten). --no-progress (or -q) turns both off. When stdout's
+/// reader goes away (`| head`), ipctool ends quietly with 0.
 #[derive(Debug, Args)]
 #[command(after_long_help = PIPE_EXAMPLES)]
 pub struct PipeArgs {
@@ -397,7 +404,7 @@ pub struct PipeArgs {
 
 const PIPE_EXAMPLES: &str = "\
 EXAMPLES:
-  Watch bytes go by (the live line shows when stderr is a terminal):
+  Watch bytes go by (the live line shows when stderr is a terminal and stdout is not):
     ipctool pipe < /dev/zero | head -c 1G > /dev/null
   A bar, percent and ETA for a known size:
     head -c 1G /dev/zero | ipctool pipe --size 1G > /dev/null

@@ -129,7 +129,7 @@ pub fn bridge_stdio(
     };
     let line = transfer.progress.then(|| {
         LiveLine::start(
-            &ctx.printer.progress(true, true),
+            &ctx.printer.data_progress(true, true).0,
             shown.clone(),
             sent.clone(),
             received.clone(),

@@ -384,11 +384,18 @@ fn stderr_is_silent_unless_a_terminal_or_forced() {
         c.env("IPCTOOL_TEST_TTY", "1");
         run_with_input(c, &data)
     };
-    tty(&["pipe", "--color", "never", "--", "cat"])
+    // Both "terminals": the data shares the screen, so nothing is drawn unless forced,
+    // and then on one line that is never left by moving the cursor up.
+    tty(&["pipe", "--", "cat"])
         .success()
+        .stdout_is(&data)
+        .stderr_is_empty();
+    let out = tty(&["pipe", "--progress", "--color", "never", "--", "cat"]);
+    out.success()
         .stdout_is(&data)
         .stderr_has("hop 1 (cat → stdout)")
         .stderr_has("total: 1 stage");
+    assert!(!moves_cursor_up(out.stderr.as_bytes()), "{:?}", out.stderr);
     tty(&["pipe", "--no-progress"]).success().stderr_is_empty();
     tty(&["pipe", "-q"]).success().stderr_is_empty();
     // --stats wins over the terminal summary: only JSON.
@@ -404,4 +411,58 @@ fn an_empty_stage_is_a_usage_error() {
     env.run(["pipe", "--", "cat", ""], b"")
         .assert_code(2)
         .one_error(&["stage 2 is an empty command"]);
+}
+
+/// A stage that writes, pauses while the live lines are redrawn, writes again and pauses
+/// again before its end, and the lines it writes.
+const TALKER: &str = "printf 'alpha\\nbravo\\n'; sleep 0.4; printf 'charlie\\ndelta\\n'; sleep 0.4";
+const TALKED: [&str; 4] = ["alpha", "bravo", "charlie", "delta"];
+
+#[test]
+fn live_lines_never_erase_output_on_the_same_terminal() {
+    let env = Env::new();
+    let pipeline = format!("\"$IPCTOOL\" pipe -- \"{TALKER}\" cat cat </dev/null");
+    let meter = format!("sh -c \"{TALKER}\" | \"$IPCTOOL\" pipe");
+    // By default nothing is drawn where stdout is the terminal: not even the summary.
+    for script in [&pipeline, &meter] {
+        let Some(screen) = on_terminal(&env, 60, script) else {
+            return;
+        };
+        shows_lines_in_order(&screen, &TALKED);
+        assert!(
+            find(&screen, b"ipctool").is_none(),
+            "{script}: {:?}",
+            String::from_utf8_lossy(&screen)
+        );
+    }
+    // Forced: one line, redrawn where the cursor is, never above it; then the summary.
+    for (script, total) in [
+        (
+            pipeline.replace(" pipe ", " pipe --progress "),
+            "total: 3 stages",
+        ),
+        (format!("{meter} --progress"), "total: 26 B"),
+    ] {
+        let screen = on_terminal(&env, 60, &script).expect("script was found above");
+        let text = String::from_utf8_lossy(&screen);
+        shows_lines_in_order(&screen, &TALKED);
+        assert!(!moves_cursor_up(&screen), "{script}: {text:?}");
+        assert!(text.contains(total), "{script}: {text:?}");
+    }
+}
+
+#[test]
+fn live_lines_are_drawn_when_stdout_is_not_the_terminal() {
+    let env = Env::new();
+    let script = format!("\"$IPCTOOL\" pipe -- \"{TALKER}\" cat >out </dev/null");
+    let Some(screen) = on_terminal(&env, 100, &script) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&screen);
+    assert!(text.contains("hop 2 cat → stdout"), "{text:?}");
+    assert!(text.contains("ipctool: total: 2 stages"), "{text:?}");
+    assert_eq!(
+        std::fs::read_to_string(env.path("out")).expect("out"),
+        "alpha\nbravo\ncharlie\ndelta\n"
+    );
 }

@@ -181,6 +181,25 @@ fn progress_can_be_forced_onto_a_pipe() {
 }
 
 #[test]
+fn progress_never_erases_what_connect_writes_to_the_same_terminal() {
+    let env = Env::new();
+    // 40 columns: the live line is longer, and a wrapped line was redrawn from the row
+    // above, erasing what the command had written there.
+    let script = "\"$IPCTOOL\" connect --progress \"exec:printf 'alpha\\nbravo\\n'; \
+                  sleep 0.5; printf 'charlie\\n'; sleep 0.5\" </dev/null";
+    let Some(screen) = on_terminal(&env, 40, script) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&screen);
+    shows_lines_in_order(&screen, &["alpha", "bravo", "charlie"]);
+    assert!(!moves_cursor_up(&screen), "{text:?}");
+    assert!(
+        text.contains("⠁ exec:printf"),
+        "the live line was drawn: {text:?}"
+    );
+}
+
+#[test]
 fn color_always_colours_the_error_and_never_does_not() {
     let env = Env::new();
     env.run(["connect", "--color", "always", "./none"], b"")

@@ -26,9 +26,9 @@ use verdict::Plan;
 /// When the live lines (and the closing summary in their place) are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgressWhen {
-    /// When stderr is a terminal (and not `-q`).
+    /// When stderr is a terminal that stdout does not share (and not `-q`).
     Auto,
-    /// `--progress`: on any stderr.
+    /// `--progress`: on any stderr; one line when stdout shares its terminal.
     Always,
     /// `--no-progress`.
     Never,
@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
     let pipeline = Pipeline::start(hops, stages, &cfg.copy)
         .context("cannot start copying between the stages")?;
     let _wake = ctx.signals.wake_on_signal(pipeline.waker())?;
-    let multi = ctx.printer.progress(
+    let (multi, layout) = ctx.printer.data_progress(
         cfg.progress != ProgressWhen::Never,
         cfg.progress == ProgressWhen::Always,
     );
@@ -104,12 +104,14 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
     let meters = pipeline.meters();
     let bars = HopBars::start(
         &multi,
+        layout,
         plan.hops
             .iter()
             .zip(&meters)
             .enumerate()
             .filter(|(_, (h, _))| h.metered)
             .map(|(i, (_, m))| HopLine {
+                hop: i,
                 label: plan.line_label(i),
                 meter: m.clone(),
                 size: if i == 0 { size } else { None },
