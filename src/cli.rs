@@ -97,7 +97,7 @@ pub struct TransferArgs {
     /// same as JSON Lines: one object per line with `kind` (`connection` or `total`),
     /// `sent_bytes`, `received_bytes`, `duration_secs`, and the peer's `peer_pid`,
     /// `peer_uid`, `peer_gid` where the OS gives them. SIGUSR1 prints the current counters
-    /// in the same format without stopping.
+    /// in the same format without stopping (as human lines when --stats is not given).
     #[arg(long, value_name = "FORMAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "human")]
     pub stats: Option<StatsFormat>,
 
@@ -389,7 +389,8 @@ pub struct PipeArgs {
     /// one `hop` record per hop (`hop`, `from`, `to`, `bytes`, `duration_secs`,
     /// `bytes_per_sec`, `read_wait_secs`, `write_wait_secs`, `metered`), then a `total`
     /// (`stages`, `sent_bytes` from stdin, `received_bytes` to stdout, `duration_secs`,
-    /// `bottleneck`, `bottleneck_stage`). SIGUSR1 prints the counters so far.
+    /// `bottleneck`, `bottleneck_stage`). SIGUSR1 prints the counters so far, in this format
+    /// (as human lines when --stats is not given).
     #[arg(long, value_name = "FORMAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "human")]
     pub stats: Option<StatsFormat>,
 

@@ -137,7 +137,7 @@ pub fn bridge_stdio(
     });
     let outcome = session.wait(Some(&ctx.signals), || {
         if ctx.signals.take_usr1() {
-            stats.print(&snapshot("open", None));
+            stats.print_now(&snapshot("open", None));
         }
     });
     drop(line);

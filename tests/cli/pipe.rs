@@ -466,3 +466,53 @@ fn live_lines_are_drawn_when_stdout_is_not_the_terminal() {
         "alpha\nbravo\ncharlie\ndelta\n"
     );
 }
+
+#[test]
+fn sigusr1_prints_the_counters_without_stats() {
+    let env = Env::new();
+    // (arguments, a line of the report once the 10 bytes are counted, the report's last
+    // line, how many reports the exit adds)
+    let human = "ipctool: total:";
+    let json = r#"{"kind":"total""#;
+    let cases: [(&[&str], &str, &str, usize); 4] = [
+        (
+            &["pipe", "--", "cat"],
+            "ipctool: hop 1 (cat → stdout): 10 B",
+            human,
+            0,
+        ),
+        (&["pipe"], "ipctool: hop 0 (stdin → stdout): 10 B", human, 0),
+        (&["pipe", "-q"], "ipctool: total: 10 B", human, 0),
+        (
+            &["pipe", "--stats=json", "--", "cat"],
+            r#"{"kind":"hop","hop":1,"from":"cat","to":"stdout","bytes":10,"#,
+            json,
+            1,
+        ),
+    ];
+    for (args, counted, last, at_exit) in cases {
+        let (p, mut stdin, mut stdout) = Proc::spawn_streaming(env.cmd(args));
+        stdin.write_all(b"0123456789").expect("stdin");
+        let mut got = [0u8; 10];
+        stdout.read_exact(&mut got).expect("the bytes pass");
+        assert_eq!(&got, b"0123456789");
+        // A count moves just after its bytes: ask until the report has them all.
+        let mut asked = 0;
+        while !p.stderr_now().contains(counted) {
+            assert!(asked < 1000, "{args:?}: {}", p.stderr_now());
+            p.signal(libc::SIGUSR1);
+            asked += 1;
+            p.wait_for_count(last, asked);
+        }
+        // Still running after the reports: it ends on EOF.
+        drop(stdin);
+        let out = p.finish();
+        out.success();
+        assert_eq!(
+            out.stderr.matches(last).count(),
+            asked + at_exit,
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}

@@ -123,10 +123,9 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
         cfg.stats.or(shown.then_some(StatsFormat::Human)),
         &ctx.printer,
     );
-    let live = StatsOut::new(cfg.stats, &ctx.printer);
     let outcome = pipeline.wait(&ctx.signals, || {
         if ctx.signals.take_usr1() {
-            live.print(&plan.records(&meters, started, None));
+            stats.print_now(&plan.records(&meters, started, None));
         }
     });
     drop(bars);
