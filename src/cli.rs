@@ -97,13 +97,16 @@ pub struct TransferArgs {
     /// same as JSON Lines: one object per line with `kind` (`connection` or `total`),
     /// `sent_bytes`, `received_bytes`, `duration_secs`, and the peer's `peer_pid`,
     /// `peer_uid`, `peer_gid` where the OS gives them. SIGUSR1 prints the current counters
-    /// in the same format without stopping.
+    /// in the same format without stopping (as human lines when --stats is not given).
     #[arg(long, value_name = "FORMAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "human")]
     pub stats: Option<StatsFormat>,
 
     /// Show live bytes and rate on stderr
     ///
-    /// Drawn on stderr even when it is not a terminal.
+    /// Drawn on stderr even when it is not a terminal. When stdout is the same terminal,
+    /// the line is redrawn where the cursor is and never above it, so the data written
+    /// below it is never erased (a copy of the line stays above it; a line the data has
+    /// not ended yet can be overwritten).
     #[arg(long)]
     pub progress: bool,
 
@@ -345,8 +348,8 @@ EXAMPLES:
 /// a file, a bar, percent and ETA).
 ///
 /// With CMDs, they run as one pipeline, each as `sh -c CMD`, joined by pipes through
-/// ipctool, which meters every hop: hop 0 is stdin into the first stage, hop i is stage i-1
-/// into stage i, the last hop is the last stage into stdout. A terminal on stdin or stdout
+/// ipctool, which meters every hop. Stages are numbered from 1: hop 0 is stdin into stage
+/// 1, hop i is stage i into stage i+1, the last hop is the last stage into stdout. A terminal on stdin or stdout
 /// is given to the first or last stage directly (not metered). One live line per hop; at
 /// the end, bytes and throughput per hop and the bottleneck: the stage the data waited
 /// for (the hop into it waited to write, the hop out of it waited to read), or the writer
@@ -355,10 +358,14 @@ EXAMPLES:
 /// names that stage. A stop signal (Ctrl-C) is passed on to the stages; stages still
 /// running 3 s later are killed; the status is then 130 (143 for SIGTERM).
 ///
-/// Live lines are drawn when stderr is a terminal; then, at the end, the same summary as
-/// --stats=human is printed in their place. --progress draws them (and the summary)
-/// anywhere; --no-progress (or -q) turns both off. When stdout's reader goes away
-/// (`| head`), ipctool ends quietly with 0.
+/// Live lines are drawn when stderr is a terminal and stdout is not; then, at the end, the
+/// same summary as --stats=human is printed in their place. When stdout is the terminal
+/// too, nothing is drawn (as curl does): the output shares the screen, and redrawing the
+/// lines would erase it. --progress draws them (and the summary) anyway, and anywhere; on
+/// a terminal stdout shares, as one line for all hops, redrawn where the cursor is and
+/// never above it (a copy of it stays above each burst of output; a line the output has
+/// not ended yet can be overwritten). --no-progress (or -q) turns both off. When stdout's
+/// reader goes away (`| head`), ipctool ends quietly with 0.
 #[derive(Debug, Args)]
 #[command(after_long_help = PIPE_EXAMPLES)]
 pub struct PipeArgs {
@@ -382,7 +389,8 @@ pub struct PipeArgs {
     /// one `hop` record per hop (`hop`, `from`, `to`, `bytes`, `duration_secs`,
     /// `bytes_per_sec`, `read_wait_secs`, `write_wait_secs`, `metered`), then a `total`
     /// (`stages`, `sent_bytes` from stdin, `received_bytes` to stdout, `duration_secs`,
-    /// `bottleneck`, `bottleneck_stage`). SIGUSR1 prints the counters so far.
+    /// `bottleneck`, `bottleneck_stage`). SIGUSR1 prints the counters so far, in this format
+    /// (as human lines when --stats is not given).
     #[arg(long, value_name = "FORMAT", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "human")]
     pub stats: Option<StatsFormat>,
 
@@ -397,7 +405,7 @@ pub struct PipeArgs {
 
 const PIPE_EXAMPLES: &str = "\
 EXAMPLES:
-  Watch bytes go by (the live line shows when stderr is a terminal):
+  Watch bytes go by (the live line shows when stderr is a terminal and stdout is not):
     ipctool pipe < /dev/zero | head -c 1G > /dev/null
   A bar, percent and ETA for a known size:
     head -c 1G /dev/zero | ipctool pipe --size 1G > /dev/null

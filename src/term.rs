@@ -199,68 +199,177 @@ impl Printer {
         });
     }
 
-    /// The progress-bar container, drawing on stderr when `show` is true. `force` draws even
-    /// when stderr is not a terminal.
+    /// The progress-bar container of a command that writes nothing to stdout while it
+    /// draws (`bench`), drawing on stderr when `show` is true. `force` draws even when
+    /// stderr is not a terminal.
     pub fn progress(&self, show: bool, force: bool) -> MultiProgress {
-        let real_tty = std::io::stderr().is_terminal();
         let target = if !show || !self.progress_allowed {
             ProgressDrawTarget::hidden()
-        } else if real_tty {
+        } else if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr_with_hz(10)
         } else if force || is_terminal(Stream::Stderr) {
-            ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 4)
+            StderrTerm::target(false)
         } else {
             ProgressDrawTarget::hidden()
         };
         self.multi.set_draw_target(target);
         self.multi.clone()
     }
+
+    /// The progress container of a command whose data goes to stdout while it draws, and
+    /// how its lines are laid out. When stdout and stderr are both terminals, the data
+    /// shares the screen with the live lines and is written below them behind indicatif's
+    /// back: redrawing several lines would move the cursor up over it and erase it. So
+    /// then nothing is drawn unless `force` (as curl does), and a forced line is a single
+    /// one, redrawn on the row the cursor is on, never above.
+    pub fn data_progress(&self, show: bool, force: bool) -> (MultiProgress, LiveLayout) {
+        let shared = is_terminal(Stream::Stdout) && is_terminal(Stream::Stderr);
+        let layout = if !show || !self.progress_allowed {
+            LiveLayout::Hidden
+        } else if shared {
+            if force {
+                LiveLayout::OneLine
+            } else {
+                LiveLayout::Hidden
+            }
+        } else if force || is_terminal(Stream::Stderr) {
+            LiveLayout::Lines
+        } else {
+            LiveLayout::Hidden
+        };
+        let multi = match layout {
+            LiveLayout::Hidden => self.progress(false, false),
+            LiveLayout::Lines => self.progress(true, true),
+            LiveLayout::OneLine => {
+                self.multi.set_draw_target(StderrTerm::target(true));
+                self.multi.clone()
+            }
+        };
+        (multi, layout)
+    }
 }
 
-/// A terminal-like stderr for progress forced onto a non-terminal (a log file, a test pipe):
-/// plain ANSI cursor moves, a fixed width.
-#[derive(Debug)]
-struct PlainStderr;
+/// How live lines are laid out on stderr (see [`Printer::data_progress`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveLayout {
+    /// Nothing is drawn.
+    Hidden,
+    /// Any number of lines, redrawn in place: stderr has its screen to itself.
+    Lines,
+    /// One line, redrawn where the cursor is: stdout writes to the same terminal.
+    OneLine,
+}
 
-impl indicatif::TermLike for PlainStderr {
+/// stderr as indicatif's terminal, for progress forced onto a non-terminal (a log file, a
+/// test pipe: plain ANSI cursor moves, a fixed width) or drawn on a terminal that stdout
+/// shares (`one_line`): then the real width, text past it is cut rather than wrapped, and
+/// the cursor is never moved up or down, so no row but the cursor's is ever redrawn and
+/// whatever the data wrote above stays. Each draw is written at once.
+#[derive(Debug)]
+struct StderrTerm {
+    one_line: bool,
+    /// The draw being built, and the column it has reached.
+    draw: std::sync::Mutex<(Vec<u8>, u16)>,
+}
+
+impl StderrTerm {
+    fn target(one_line: bool) -> ProgressDrawTarget {
+        let hz = if one_line { 10 } else { 4 };
+        ProgressDrawTarget::term_like_with_hz(
+            Box::new(StderrTerm {
+                one_line,
+                draw: std::sync::Mutex::new((Vec::new(), 0)),
+            }),
+            hz,
+        )
+    }
+
+    fn draw(&self) -> std::sync::MutexGuard<'_, (Vec<u8>, u16)> {
+        self.draw.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cursor(&self, n: usize, dir: char) -> std::io::Result<()> {
+        if n == 0 || (self.one_line && matches!(dir, 'A' | 'B')) {
+            return Ok(());
+        }
+        write!(self.draw().0, "\x1b[{n}{dir}")
+    }
+}
+
+impl indicatif::TermLike for StderrTerm {
     fn width(&self) -> u16 {
-        100
+        let real = rustix::termios::tcgetwinsize(std::io::stderr())
+            .ok()
+            .map(|w| w.ws_col)
+            .filter(|&c| c > 0);
+        match (self.one_line, real) {
+            (true, Some(cols)) => cols,
+            _ => 100,
+        }
     }
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            write!(std::io::stderr(), "\x1b[{n}A")?;
-        }
-        Ok(())
+        self.cursor(n, 'A')
     }
     fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            write!(std::io::stderr(), "\x1b[{n}B")?;
-        }
-        Ok(())
+        self.cursor(n, 'B')
     }
     fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            write!(std::io::stderr(), "\x1b[{n}C")?;
-        }
-        Ok(())
+        self.cursor(n, 'C')
     }
     fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            write!(std::io::stderr(), "\x1b[{n}D")?;
+        self.cursor(n, 'D')
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(s)?;
+        self.write_str("\n")
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        let width = self.width();
+        let mut draw = self.draw();
+        let (buf, col) = &mut *draw;
+        if !self.one_line {
+            buf.extend_from_slice(s.as_bytes());
+            return Ok(());
+        }
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                // Styles take no room: copied whole.
+                '\x1b' => {
+                    buf.push(0x1b);
+                    for c in chars.by_ref() {
+                        let mut b = [0; 4];
+                        buf.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+                '\r' | '\n' => {
+                    buf.push(c as u8);
+                    *col = 0;
+                }
+                c if *col < width => {
+                    let mut b = [0; 4];
+                    buf.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                    *col += 1;
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
-    fn write_line(&self, s: &str) -> std::io::Result<()> {
-        writeln!(std::io::stderr(), "{s}")
-    }
-    fn write_str(&self, s: &str) -> std::io::Result<()> {
-        write!(std::io::stderr(), "{s}")
-    }
     fn clear_line(&self) -> std::io::Result<()> {
-        write!(std::io::stderr(), "\r\x1b[2K")
+        let mut draw = self.draw();
+        draw.0.extend_from_slice(b"\r\x1b[2K");
+        draw.1 = 0;
+        Ok(())
     }
     fn flush(&self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        let drawn = std::mem::take(&mut self.draw().0);
+        let mut err = std::io::stderr().lock();
+        err.write_all(&drawn)?;
+        err.flush()
     }
 }
 
@@ -291,6 +400,29 @@ mod tests {
         assert_eq!(escape("a\x1b[31mb"), "a\\x1b[31mb");
         assert_eq!(escape("new\nline\t"), "new\\x0aline\\x09");
         assert_eq!(escape("back\\slash"), "back\\\\slash");
+    }
+
+    #[test]
+    fn a_shared_screen_line_never_moves_up_nor_wraps() {
+        use indicatif::TermLike;
+        let term = |one_line| StderrTerm {
+            one_line,
+            draw: std::sync::Mutex::new((Vec::new(), 0)),
+        };
+        let drawn = |t: &StderrTerm| String::from_utf8(t.draw().0.clone()).expect("utf-8");
+        let shared = term(true);
+        let width = usize::from(shared.width());
+        shared.move_cursor_up(2).expect("buffered");
+        shared.move_cursor_down(1).expect("buffered");
+        shared.clear_line().expect("buffered");
+        shared.write_str("\x1b[1mé\x1b[0m").expect("buffered");
+        shared.write_str(&"x".repeat(2 * width)).expect("buffered");
+        let want = format!("\r\x1b[2K\x1b[1mé\x1b[0m{}", "x".repeat(width - 1));
+        assert_eq!(drawn(&shared), want);
+        let plain = term(false);
+        plain.move_cursor_up(2).expect("buffered");
+        plain.write_str(&"y".repeat(150)).expect("buffered");
+        assert_eq!(drawn(&plain), format!("\x1b[2A{}", "y".repeat(150)));
     }
 
     #[test]

@@ -184,7 +184,7 @@ fn single(
         let waited = match left {
             Some(left) if left.is_zero() => Wait::TimedOut,
             _ => transport::wait_readable(listener.ready_fd(), left, &ctx.signals, || {
-                stats.print(&no_clients())
+                stats.print_now(&no_clients())
             })
             .with_context(|| format!("cannot wait for clients on {shown}"))?,
         };

@@ -129,7 +129,7 @@ pub fn bridge_stdio(
     };
     let line = transfer.progress.then(|| {
         LiveLine::start(
-            &ctx.printer.progress(true, true),
+            &ctx.printer.data_progress(true, true).0,
             shown.clone(),
             sent.clone(),
             received.clone(),
@@ -137,7 +137,7 @@ pub fn bridge_stdio(
     });
     let outcome = session.wait(Some(&ctx.signals), || {
         if ctx.signals.take_usr1() {
-            stats.print(&snapshot("open", None));
+            stats.print_now(&snapshot("open", None));
         }
     });
     drop(line);

@@ -236,7 +236,7 @@ fn relay_once(ctx: &Ctx, cfg: &RelayConfig, handler: RelayHandler) -> Result<Exi
         if ctx.signals.take_usr1()
             && let Some(rec) = slot.snapshot()
         {
-            stats.print(&[Record::Connection(rec)]);
+            stats.print_now(&[Record::Connection(rec)]);
         }
     };
     let total = TotalRecord::new(1, rec.sent_bytes, rec.received_bytes, started.elapsed());

@@ -195,11 +195,11 @@ mod tests {
             sent_bytes_per_sec: 0.0,
             received_bytes_per_sec: 5.0,
             bottleneck: Some("gzip -1".into()),
-            bottleneck_stage: Some(1),
+            bottleneck_stage: Some(2),
         };
         assert_eq!(
             pipe_total(&t, &s),
-            "ipctool: total: 2 stages in 2.00s, 0 B from stdin, 10 B to stdout; bottleneck: gzip -1 (stage 1)"
+            "ipctool: total: 2 stages in 2.00s, 0 B from stdin, 10 B to stdout; bottleneck: gzip -1 (stage 2)"
         );
         t.stages = 0;
         t.sent_bytes = 10;

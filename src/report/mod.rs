@@ -54,11 +54,16 @@ impl StatsOut {
 
     pub fn print(&self, records: &[Record]) {
         if let Some(format) = self.format {
-            let text: Vec<String> = records
-                .iter()
-                .map(|r| render(r, format, &self.printer.err))
-                .collect();
-            self.printer.report(&text.join("\n"));
+            self.printer
+                .report(&render_all(records, format, &self.printer.err));
         }
+    }
+
+    /// Prints a SIGUSR1 report, which is always wanted: in the `--stats` format, for
+    /// people when `--stats` was not given.
+    pub fn print_now(&self, records: &[Record]) {
+        let format = self.format.unwrap_or_default();
+        self.printer
+            .report(&render_all(records, format, &self.printer.err));
     }
 }

@@ -166,7 +166,7 @@ pub fn serve(
                 .map(Record::Connection)
                 .collect();
             records.push(Record::Total(totals.live(&active, started)));
-            stats.print(&records);
+            stats.print_now(&records);
         }
         let more = cfg.count.is_none_or(|n| accepted < n);
         if !more && let Some(l) = listener.take() {

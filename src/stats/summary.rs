@@ -142,9 +142,10 @@ impl TotalRecord {
     }
 }
 
-/// One hop of `pipe`: the bytes ipctool moved from one place to the next. Hop 0 is
-/// ipctool's stdin into the first stage, hop i is stage i-1 into stage i, the last hop is
-/// the last stage into ipctool's stdout (the plain meter has hop 0 only: stdin to stdout).
+/// One hop of `pipe`: the bytes ipctool moved from one place to the next. Stages are
+/// numbered from 1: hop 0 is ipctool's stdin into stage 1, hop i is stage i into stage
+/// i+1, the last hop is the last stage into ipctool's stdout (the plain meter has hop 0
+/// only: stdin to stdout).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct HopRecord {
     /// Always `"hop"`.
@@ -217,7 +218,7 @@ pub struct PipeTotalRecord {
     /// `stdout` (its reader was); absent when the waits do not tell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bottleneck: Option<String>,
-    /// The bottleneck's stage number, when it is a stage.
+    /// The bottleneck's stage number (from 1, as in messages), when it is a stage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bottleneck_stage: Option<u64>,
 }

@@ -179,7 +179,8 @@ fn a_pipeline_meters_every_hop_and_names_gzip_as_the_bottleneck() {
         "{}",
         out.stderr
     );
-    assert_eq!(total.bottleneck_stage, Some(1));
+    // gzip -1 is the second stage: stages are numbered from 1.
+    assert_eq!(total.bottleneck_stage, Some(2));
     assert_eq!(
         (total.stages, total.sent_bytes, total.received_bytes),
         (4, 0, 10)
@@ -219,17 +220,17 @@ fn a_failing_stage_gives_its_status_and_is_named() {
     let env = Env::new();
     env.run(["pipe", "--", "echo hi", "false", "cat"], b"")
         .assert_code(1)
-        .one_error(&["stage 1 (false)", "exited with status 1"]);
+        .one_error(&["stage 2 (false)", "exited with status 1"]);
     env.run(["pipe", "--", "cat", "exit 3"], b"")
         .assert_code(3)
-        .one_error(&["stage 1 (exit 3)", "exited with status 3"]);
+        .one_error(&["stage 2 (exit 3)", "exited with status 3"]);
     // pipefail: the last failing stage wins, the others are mentioned.
     env.run(["pipe", "--", "exit 4", "cat", "exit 5", "cat"], b"")
         .assert_code(5)
-        .one_error(&["stage 2 (exit 5)", "stage 0 (exit 4) also failed"]);
+        .one_error(&["stage 3 (exit 5)", "stage 1 (exit 4) also failed"]);
     env.run(["pipe", "--", "ipctool-no-such-command"], b"")
         .assert_code(127)
-        .one_error(&["stage 0 (ipctool-no-such-command)", "status 127"]);
+        .one_error(&["stage 1 (ipctool-no-such-command)", "status 127"]);
 }
 
 #[test]
@@ -258,7 +259,7 @@ fn a_stage_killed_by_sigpipe_fails_as_with_pipefail() {
     env.run(["pipe", "--", "yes", "head -n 1"], b"")
         .assert_code(141)
         .stdout_is(b"y\n")
-        .one_error(&["stage 0 (yes)", "status 141"]);
+        .one_error(&["stage 1 (yes)", "status 141"]);
 }
 
 #[test]
@@ -285,7 +286,7 @@ fn no_stage_holds_a_descriptor_but_its_stdio() {
 }
 
 /// Runs `pipe -v -- STAGES` without a controlling terminal (as from a script or a
-/// service) and returns it once every stage has started, with stage 0's pid.
+/// service) and returns it once every stage has started, with stage 1's pid.
 fn spawn_detached(env: &Env, stages: &[&str]) -> (Proc, u32) {
     let mut c = Command::new("setsid");
     hermetic(&mut c);
@@ -293,13 +294,13 @@ fn spawn_detached(env: &Env, stages: &[&str]) -> (Proc, u32) {
         .args([bin(), "pipe", "-v", "--"])
         .args(stages);
     let p = Proc::spawn(c);
-    let text = p.wait_for(&format!("started stage {}", stages.len() - 1));
+    let text = p.wait_for(&format!("started stage {}", stages.len()));
     let pid = text
-        .split("started stage 0 (pid ")
+        .split("started stage 1 (pid ")
         .nth(1)
         .and_then(|s| s.split(')').next())
         .and_then(|s| s.parse().ok())
-        .expect("stage 0's pid");
+        .expect("stage 1's pid");
     (p, pid)
 }
 
@@ -347,17 +348,17 @@ fn sigint_reaches_the_stages_and_exits_130() {
     out.assert_code(130).stdout_is(b"");
     assert!(out.error_lines().is_empty(), "{}", out.stderr);
     // Ended by the SIGINT passed on, not by the SIGKILL that follows 3 s later.
-    out.stderr_has("stage 0 (echo ar''med >&2; sleep 30; echo not reached) was killed by SIGINT");
-    // cat gets the SIGINT too, unless the EOF from stage 0's death reached it first.
+    out.stderr_has("stage 1 (echo ar''med >&2; sleep 30; echo not reached) was killed by SIGINT");
+    // cat gets the SIGINT too, unless the EOF from stage 1's death reached it first.
     assert!(
-        out.stderr.contains("stage 1 (cat) was killed by SIGINT")
-            || out.stderr.contains("stage 1 (cat) exited with status 0"),
+        out.stderr.contains("stage 2 (cat) was killed by SIGINT")
+            || out.stderr.contains("stage 2 (cat) exited with status 0"),
         "{}",
         out.stderr
     );
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        "stage 0 (pid {pid}) was signalled and reaped"
+        "stage 1 (pid {pid}) was signalled and reaped"
     );
 }
 
@@ -373,7 +374,7 @@ fn a_stage_that_ignores_sigint_is_killed() {
     p.signal(libc::SIGINT);
     p.finish()
         .assert_code(130)
-        .stderr_has("stage 0 (trap '' INT; echo ar''med >&2; sleep 20) was killed by SIGKILL");
+        .stderr_has("stage 1 (trap '' INT; echo ar''med >&2; sleep 20) was killed by SIGKILL");
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
 }
 
@@ -403,11 +404,18 @@ fn stderr_is_silent_unless_a_terminal_or_forced() {
         c.env("IPCTOOL_TEST_TTY", "1");
         run_with_input(c, &data)
     };
-    tty(&["pipe", "--color", "never", "--", "cat"])
+    // Both "terminals": the data shares the screen, so nothing is drawn unless forced,
+    // and then on one line that is never left by moving the cursor up.
+    tty(&["pipe", "--", "cat"])
         .success()
+        .stdout_is(&data)
+        .stderr_is_empty();
+    let out = tty(&["pipe", "--progress", "--color", "never", "--", "cat"]);
+    out.success()
         .stdout_is(&data)
         .stderr_has("hop 1 (cat → stdout)")
         .stderr_has("total: 1 stage");
+    assert!(!moves_cursor_up(out.stderr.as_bytes()), "{:?}", out.stderr);
     tty(&["pipe", "--no-progress"]).success().stderr_is_empty();
     tty(&["pipe", "-q"]).success().stderr_is_empty();
     // --stats wins over the terminal summary: only JSON.
@@ -422,5 +430,109 @@ fn an_empty_stage_is_a_usage_error() {
     let env = Env::new();
     env.run(["pipe", "--", "cat", ""], b"")
         .assert_code(2)
-        .one_error(&["stage 1 is an empty command"]);
+        .one_error(&["stage 2 is an empty command"]);
+}
+
+/// A stage that writes, pauses while the live lines are redrawn, writes again and pauses
+/// again before its end, and the lines it writes.
+const TALKER: &str = "printf 'alpha\\nbravo\\n'; sleep 0.4; printf 'charlie\\ndelta\\n'; sleep 0.4";
+const TALKED: [&str; 4] = ["alpha", "bravo", "charlie", "delta"];
+
+#[test]
+fn live_lines_never_erase_output_on_the_same_terminal() {
+    let env = Env::new();
+    let pipeline = format!("\"$IPCTOOL\" pipe -- \"{TALKER}\" cat cat </dev/null");
+    let meter = format!("sh -c \"{TALKER}\" | \"$IPCTOOL\" pipe");
+    // By default nothing is drawn where stdout is the terminal: not even the summary.
+    for script in [&pipeline, &meter] {
+        let Some(screen) = on_terminal(&env, 60, script) else {
+            return;
+        };
+        shows_lines_in_order(&screen, &TALKED);
+        assert!(
+            find(&screen, b"ipctool").is_none(),
+            "{script}: {:?}",
+            String::from_utf8_lossy(&screen)
+        );
+    }
+    // Forced: one line, redrawn where the cursor is, never above it; then the summary.
+    for (script, total) in [
+        (
+            pipeline.replace(" pipe ", " pipe --progress "),
+            "total: 3 stages",
+        ),
+        (format!("{meter} --progress"), "total: 26 B"),
+    ] {
+        let screen = on_terminal(&env, 60, &script).expect("script was found above");
+        let text = String::from_utf8_lossy(&screen);
+        shows_lines_in_order(&screen, &TALKED);
+        assert!(!moves_cursor_up(&screen), "{script}: {text:?}");
+        assert!(text.contains(total), "{script}: {text:?}");
+    }
+}
+
+#[test]
+fn live_lines_are_drawn_when_stdout_is_not_the_terminal() {
+    let env = Env::new();
+    let script = format!("\"$IPCTOOL\" pipe -- \"{TALKER}\" cat >out </dev/null");
+    let Some(screen) = on_terminal(&env, 100, &script) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&screen);
+    assert!(text.contains("hop 2 cat → stdout"), "{text:?}");
+    assert!(text.contains("ipctool: total: 2 stages"), "{text:?}");
+    assert_eq!(
+        std::fs::read_to_string(env.path("out")).expect("out"),
+        "alpha\nbravo\ncharlie\ndelta\n"
+    );
+}
+
+#[test]
+fn sigusr1_prints_the_counters_without_stats() {
+    let env = Env::new();
+    // (arguments, a line of the report once the 10 bytes are counted, the report's last
+    // line, how many reports the exit adds)
+    let human = "ipctool: total:";
+    let json = r#"{"kind":"total""#;
+    let cases: [(&[&str], &str, &str, usize); 4] = [
+        (
+            &["pipe", "--", "cat"],
+            "ipctool: hop 1 (cat → stdout): 10 B",
+            human,
+            0,
+        ),
+        (&["pipe"], "ipctool: hop 0 (stdin → stdout): 10 B", human, 0),
+        (&["pipe", "-q"], "ipctool: total: 10 B", human, 0),
+        (
+            &["pipe", "--stats=json", "--", "cat"],
+            r#"{"kind":"hop","hop":1,"from":"cat","to":"stdout","bytes":10,"#,
+            json,
+            1,
+        ),
+    ];
+    for (args, counted, last, at_exit) in cases {
+        let (p, mut stdin, mut stdout) = Proc::spawn_streaming(env.cmd(args));
+        stdin.write_all(b"0123456789").expect("stdin");
+        let mut got = [0u8; 10];
+        stdout.read_exact(&mut got).expect("the bytes pass");
+        assert_eq!(&got, b"0123456789");
+        // A count moves just after its bytes: ask until the report has them all.
+        let mut asked = 0;
+        while !p.stderr_now().contains(counted) {
+            assert!(asked < 1000, "{args:?}: {}", p.stderr_now());
+            p.signal(libc::SIGUSR1);
+            asked += 1;
+            p.wait_for_count(last, asked);
+        }
+        // Still running after the reports: it ends on EOF.
+        drop(stdin);
+        let out = p.finish();
+        out.success();
+        assert_eq!(
+            out.stderr.matches(last).count(),
+            asked + at_exit,
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
 }

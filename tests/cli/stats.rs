@@ -127,6 +127,51 @@ fn sigusr1_prints_the_counters_without_stopping() {
 }
 
 #[test]
+fn sigusr1_prints_human_counters_without_stats() {
+    let env = Env::new();
+    let mut server = env.spawn(["listen", "-v", "./s"]);
+    server.wait_ready();
+    // Waiting for a client.
+    server.signal(libc::SIGUSR1);
+    server.wait_for("ipctool: total: 0 connections, sent 0 B");
+    let mut client = env.spawn(["connect", "./s"]);
+    client.stdin().write_all(b"0123456789").expect("stdin");
+    server.wait_for("accepted");
+    // The counters move as the bytes do: ask until the report has all 10.
+    let deadline = Instant::now() + DEADLINE;
+    let mut asked = 0;
+    while !server.stderr_now().contains("received 10 B") {
+        assert!(Instant::now() < deadline, "{}", server.stderr_now());
+        server.signal(libc::SIGUSR1);
+        asked += 1;
+        server.wait_for_count("ipctool: total: 1 connection", asked);
+    }
+    server.wait_for("[open]");
+    // The client has sent them all once the server has received them.
+    client.signal(libc::SIGUSR1);
+    client.wait_for("ipctool: total: 1 connection, sent 10 B");
+    let text = client.wait_for("[open]");
+    assert!(text.contains("ipctool: connection 1 (unix:"), "{text}");
+    client.close_stdin();
+    server.close_stdin();
+    client.finish().success();
+    server.finish().success().stdout_is(b"0123456789");
+
+    // A relay, and a server of many clients, waiting for clients.
+    for args in [
+        &["relay", "-v", "./r", "exec:cat"][..],
+        &["listen", "-v", "-k", "./k"],
+    ] {
+        let server = env.spawn(args);
+        server.wait_ready();
+        server.signal(libc::SIGUSR1);
+        server.wait_for("ipctool: total: 0 connections");
+        server.signal(libc::SIGTERM);
+        server.finish().assert_code(143);
+    }
+}
+
+#[test]
 fn recv_only_sends_nothing_and_send_only_receives_nothing() {
     let env = Env::new();
     let mut server = env.spawn(["listen", "-v", "./s"]);
@@ -177,6 +222,25 @@ fn progress_can_be_forced_onto_a_pipe() {
         out.stderr.contains("sent") && out.stderr.contains("received"),
         "{}",
         out.stderr
+    );
+}
+
+#[test]
+fn progress_never_erases_what_connect_writes_to_the_same_terminal() {
+    let env = Env::new();
+    // 40 columns: the live line is longer, and a wrapped line was redrawn from the row
+    // above, erasing what the command had written there.
+    let script = "\"$IPCTOOL\" connect --progress \"exec:printf 'alpha\\nbravo\\n'; \
+                  sleep 0.5; printf 'charlie\\n'; sleep 0.5\" </dev/null";
+    let Some(screen) = on_terminal(&env, 40, script) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&screen);
+    shows_lines_in_order(&screen, &["alpha", "bravo", "charlie"]);
+    assert!(!moves_cursor_up(&screen), "{text:?}");
+    assert!(
+        text.contains("⠁ exec:printf"),
+        "the live line was drawn: {text:?}"
     );
 }
 

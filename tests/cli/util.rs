@@ -601,3 +601,66 @@ pub fn echo_clients(path: &Path, n: u64, size: usize, seed: u64) -> usize {
         .filter(|ok| *ok)
         .count()
 }
+
+/// Everything a terminal received while `sh -c SCRIPT` ran on a new pseudo-terminal `cols`
+/// wide, started by `script(1)` in the temp dir with `$IPCTOOL` and `NO_COLOR` set: stdin,
+/// stdout and stderr are that terminal unless SCRIPT redirects them. `None`, with a note,
+/// without `script`.
+#[track_caller]
+pub fn on_terminal(env: &Env, cols: u16, script: &str) -> Option<Vec<u8>> {
+    if !have("script") {
+        return None;
+    }
+    let log = env.path("typescript");
+    let mut c = Command::new("script");
+    hermetic(&mut c);
+    c.current_dir(env.dir.path())
+        .env("IPCTOOL", bin())
+        .env("SHELL", "/bin/sh")
+        .env("NO_COLOR", "1")
+        .args(["-q", "-e", "-c"])
+        .arg(format!("stty cols {cols} rows 40; {script}"))
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let out = Proc::spawn_raw(c).finish();
+    out.success();
+    let text = std::fs::read(&log).expect("script's log");
+    // Without script's own first line (which quotes SCRIPT) and its closing line.
+    let start = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let end = find(&text, b"\nScript done").unwrap_or(text.len());
+    Some(text[start..end.max(start)].to_vec())
+}
+
+/// Where `needle` first occurs in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// True when `bytes` move a terminal's cursor up (`ESC [ n A`), over what is above it.
+pub fn moves_cursor_up(bytes: &[u8]) -> bool {
+    bytes.windows(2).enumerate().any(|(i, w)| {
+        w == b"\x1b[" && {
+            let rest = &bytes[i + 2..];
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            rest.get(digits) == Some(&b'A')
+        }
+    })
+}
+
+/// Asserts that every line of `lines` reached the terminal whole, in order.
+#[track_caller]
+pub fn shows_lines_in_order(screen: &[u8], lines: &[&str]) {
+    let mut from = 0;
+    for line in lines {
+        let want = format!("{line}\r\n");
+        match find(&screen[from..], want.as_bytes()) {
+            Some(i) => from += i + want.len(),
+            None => panic!(
+                "the terminal lacks {want:?} after byte {from}:\n{:?}",
+                String::from_utf8_lossy(screen)
+            ),
+        }
+    }
+}

@@ -26,9 +26,9 @@ use verdict::Plan;
 /// When the live lines (and the closing summary in their place) are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgressWhen {
-    /// When stderr is a terminal (and not `-q`).
+    /// When stderr is a terminal that stdout does not share (and not `-q`).
     Auto,
-    /// `--progress`: on any stderr.
+    /// `--progress`: on any stderr; one line when stdout shares its terminal.
     Always,
     /// `--no-progress`.
     Never,
@@ -50,7 +50,8 @@ impl PipeConfig {
     pub fn from_args(args: &PipeArgs, copy: &CopyConfig) -> Result<PipeConfig> {
         if let Some(i) = args.commands.iter().position(|c| c.trim().is_empty()) {
             return Err(UsageError(format!(
-                "stage {i} is an empty command: each CMD is one stage, run as `sh -c CMD`"
+                "stage {} is an empty command: each CMD is one stage, run as `sh -c CMD`",
+                i + 1
             ))
             .into());
         }
@@ -95,7 +96,7 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
     let pipeline = Pipeline::start(hops, stages, &cfg.copy)
         .context("cannot start copying between the stages")?;
     let _wake = ctx.signals.wake_on_signal(pipeline.waker())?;
-    let multi = ctx.printer.progress(
+    let (multi, layout) = ctx.printer.data_progress(
         cfg.progress != ProgressWhen::Never,
         cfg.progress == ProgressWhen::Always,
     );
@@ -103,12 +104,14 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
     let meters = pipeline.meters();
     let bars = HopBars::start(
         &multi,
+        layout,
         plan.hops
             .iter()
             .zip(&meters)
             .enumerate()
             .filter(|(_, (h, _))| h.metered)
             .map(|(i, (_, m))| HopLine {
+                hop: i,
                 label: plan.line_label(i),
                 meter: m.clone(),
                 size: if i == 0 { size } else { None },
@@ -120,18 +123,17 @@ pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
         cfg.stats.or(shown.then_some(StatsFormat::Human)),
         &ctx.printer,
     );
-    let live = StatsOut::new(cfg.stats, &ctx.printer);
     let outcome = pipeline.wait(&ctx.signals, || {
         if ctx.signals.take_usr1() {
-            live.print(&plan.records(&meters, started, None));
+            stats.print_now(&plan.records(&meters, started, None));
         }
     });
     drop(bars);
     for (i, s) in outcome.stages.iter().enumerate() {
         if let Some(status) = s.status() {
             ctx.printer.event(format_args!(
-                "stage {i} ({}) {}",
-                escape(&s.command),
+                "{} {}",
+                verdict::stage_name(i, &s.command),
                 verdict::describe_status(status)
             ));
         }
@@ -220,7 +222,8 @@ fn wire(
         match spawned {
             Ok(stage) => {
                 ctx.printer.event(format_args!(
-                    "started stage {i} (pid {}): {}",
+                    "started stage {} (pid {}): {}",
+                    i + 1,
                     stage.pid(),
                     escape(cmd)
                 ));
@@ -231,7 +234,7 @@ fn wire(
                     s.kill_and_reap();
                 }
                 return Err(anyhow::Error::new(e)
-                    .context(format!("could not start stage {i} ({})", escape(cmd))));
+                    .context(format!("could not start {}", verdict::stage_name(i, cmd))));
             }
         }
     }
@@ -325,7 +328,7 @@ mod tests {
     fn bad_command_lines_are_refused() {
         let e = config(&["--", "cat", " "]).expect_err("empty stage");
         assert!(
-            format!("{e}").contains("stage 1 is an empty command"),
+            format!("{e}").contains("stage 2 is an empty command"),
             "{e}"
         );
         assert!(config(&["-L", "0"]).is_err());

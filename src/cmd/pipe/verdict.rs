@@ -99,7 +99,7 @@ impl Plan {
         let first = meters.first().map_or(0, |m| m.bytes());
         let last = meters.last().map_or(0, |m| m.bytes());
         let (bottleneck, bottleneck_stage) = match bottleneck::find(&waits) {
-            Some(Bottleneck::Stage(i)) => (self.stages.get(i).cloned(), Some(i as u64)),
+            Some(Bottleneck::Stage(i)) => (self.stages.get(i).cloned(), Some(i as u64 + 1)),
             Some(Bottleneck::Input) => (Some("stdin".into()), None),
             Some(Bottleneck::Output) => (Some("stdout".into()), None),
             None => (None, None),
@@ -122,16 +122,22 @@ impl Plan {
     fn source(&self, i: usize) -> String {
         match i {
             0 => "stdin".into(),
-            _ => format!("stage {} ({})", i - 1, escape(&self.stages[i - 1])),
+            _ => stage_name(i - 1, &self.stages[i - 1]),
         }
     }
 
     fn destination(&self, i: usize) -> String {
         match self.stages.get(i) {
-            Some(cmd) => format!("stage {i} ({})", escape(cmd)),
+            Some(cmd) => stage_name(i, cmd),
             None => "stdout".into(),
         }
     }
+}
+
+/// How messages name the stage at index `i` (from 0) of the pipeline: stages are
+/// numbered from 1, as SPEC §3 counts them (hop i is stage i into stage i+1).
+pub fn stage_name(i: usize, cmd: &str) -> String {
+    format!("stage {} ({})", i + 1, escape(cmd))
 }
 
 /// A command shortened for a live line.
@@ -175,14 +181,14 @@ pub fn status(plan: &Plan, outcome: &Outcome) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     let mut message = format!(
-        "stage {last} ({}) {}",
-        escape(&plan.stages[last]),
+        "{} {}",
+        stage_name(last, &plan.stages[last]),
         describe_status(st)
     );
     for &(i, st) in failed.iter().rev().skip(1) {
         message.push_str(&format!(
-            "; stage {i} ({}) also failed: {}",
-            escape(&plan.stages[i]),
+            "; {} also failed: {}",
+            stage_name(i, &plan.stages[i]),
             describe_status(st)
         ));
     }
@@ -275,7 +281,9 @@ mod tests {
             ]
         );
         assert_eq!(plan.line_label(1), "hop 1 head -c 100000000 /dev/… → wc -c");
-        assert_eq!(plan.source(2), "stage 1 (wc -c)");
+        assert_eq!(plan.source(1), "stage 1 (head -c 100000000 /dev/urandom)");
+        assert_eq!(plan.source(2), "stage 2 (wc -c)");
+        assert_eq!(plan.destination(1), "stage 2 (wc -c)");
         assert_eq!(plan.destination(2), "stdout");
         let meter = Plan::new(&[], &[None]);
         assert_eq!(meter.line_label(0), "");
