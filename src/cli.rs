@@ -20,6 +20,9 @@ EXIT STATUS:
   124  a --timeout or --wait ran out
   130  interrupted by SIGINT (143 by SIGTERM, 129 by SIGHUP)
   A broken pipe on stdout (the reader went away, as with `| head`) ends quietly with 0.
+  Any other failure to write stdout (read-only, full) is 1. A stdout closed at start (>&-)
+  is 1 before any data moves, unless nothing would be written to it (--send-only,
+  listen -e): use >/dev/null to discard the data. A closed stdin (<&-) reads as empty.
 
 ADDRESSES:
   PATH            a Unix socket on PATH (needs a '/' unless the file exists);
@@ -327,7 +330,8 @@ pub struct MkfifoArgs {
     /// Create a FIFO inside a new private directory (0700) and print its path on stdout
     ///
     /// The directory is made under $TMPDIR (or /tmp); remove it with the FIFO when done:
-    /// rm -r "${f%/*}".
+    /// rm -r "${f%/*}". A path that cannot be printed (stdout closed, read-only or full)
+    /// is an error, and then no FIFO or directory is left behind.
     #[arg(long, conflicts_with_all = ["paths", "parents", "force"])]
     pub temp: bool,
 }

@@ -15,6 +15,7 @@ pub mod report;
 pub mod server;
 pub mod signals;
 pub mod stats;
+pub mod stdfds;
 pub mod term;
 pub mod transport;
 pub mod units;
@@ -38,6 +39,10 @@ pub fn run(cli: Cli) -> ExitStatus {
     };
     let printer = Printer::new(verbosity, cli.global.color);
     transport::raise_descriptor_limit();
+    if let Err(e) = stdfds::seal_closed_stdout() {
+        printer.error(format_args!("cannot reopen the closed stdout: {e}"), None);
+        return ExitStatus::Failure;
+    }
     let signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {

@@ -2,10 +2,9 @@
 //! peers, or a server under `--connect`) under a progress bar, and print the results in
 //! the chosen format on stdout.
 
-use std::io::Write;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Ctx;
 use crate::addr::Address;
@@ -14,9 +13,10 @@ use crate::bench::local::{self, Env, label};
 use crate::bench::outcome::Outcome;
 use crate::bench::{Case, Length, Mode, Pin, Transport, placement, remote};
 use crate::cli::BenchArgs;
-use crate::error::{ExitStatus, StdoutGone, UsageError};
+use crate::error::{ExitStatus, UsageError};
 use crate::report::bench::{BenchFormat, BenchProgress, render};
 use crate::stats::bench::BenchResult;
+use crate::stdfds;
 
 /// Measuring time per case without --duration or --count.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(1);
@@ -165,6 +165,10 @@ impl BenchConfig {
 /// Runs `bench`: every case, then the results on stdout.
 pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<ExitStatus> {
     let cfg = BenchConfig::from_args(args)?;
+    stdfds::require_stdout(
+        "the results",
+        "redirect stdout instead of closing it (>/dev/null discards the results)",
+    )?;
     let cpus = match cfg.pin {
         Pin::None => Vec::new(),
         Pin::Same | Pin::Spread => placement::allowed_cpus()?,
@@ -218,13 +222,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<ExitStatus> {
         return status;
     }
     let text = render(&results, cfg.format, &ctx.printer.out);
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Err(anyhow::Error::new(StdoutGone));
-        }
-        return Err(e).context("cannot write the results to stdout");
-    }
+    stdfds::print_data(text.as_bytes(), "the results")?;
     status
 }
 

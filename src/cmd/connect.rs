@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::{Ctx, Transfer, bridge_stdio, check_raw_messages};
+use super::{Ctx, Transfer, bridge_stdio, check_raw_messages, require_stdout};
 use crate::addr::Address;
 use crate::cli::ConnectArgs;
 use crate::error::ExitStatus;
@@ -38,16 +38,16 @@ impl ConnectConfig {
 pub fn run(ctx: &Ctx, args: &ConnectArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let cfg = ConnectConfig::from_args(args, ctx)?;
+    let shown = escape(&cfg.addr.to_string());
+    require_stdout(&cfg.transfer, &format!("what {shown} sends"))?;
     let remote = transport::dial(&cfg.addr, &cfg.dial, &ctx.signals)?;
     let peer = if remote.peer.is_known() {
         format!(" (peer {})", remote.peer)
     } else {
         String::new()
     };
-    ctx.printer.event(format_args!(
-        "connected to {}{peer}",
-        escape(&cfg.addr.to_string())
-    ));
+    ctx.printer
+        .event(format_args!("connected to {shown}{peer}"));
     bridge_stdio(ctx, remote, &cfg.addr, &cfg.transfer, started)
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::{Ctx, Transfer, bridge_stdio, check_raw_messages};
+use super::{Ctx, Transfer, bridge_stdio, check_raw_messages, require_stdout};
 use crate::addr::{Address, SocketName};
 use crate::cli::ListenArgs;
 use crate::error::{ExitStatus, TimedOut, UsageError};
@@ -132,6 +132,11 @@ impl ListenConfig {
 pub fn run(ctx: &Ctx, args: &ListenArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let cfg = ListenConfig::from_args(args, ctx)?;
+    // Before binding: no client is accepted only to be dropped, no file is created.
+    if !matches!(cfg.mode, Mode::Exec(_)) {
+        let what = format!("what clients send to {}", escape(&cfg.addr.to_string()));
+        require_stdout(&cfg.transfer, &what)?;
+    }
     let listener = Listener::bind(&cfg.addr, &cfg.bind, &ctx.printer)?;
     let addr = listener.address();
     let shown = escape(&addr.to_string());

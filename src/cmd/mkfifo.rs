@@ -9,7 +9,7 @@
 use std::collections::hash_map::RandomState;
 use std::fs::{self, DirBuilder};
 use std::hash::BuildHasher;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt};
 use std::path::{Path, PathBuf};
@@ -19,7 +19,8 @@ use rustix::fs::{CWD, RenameFlags};
 
 use super::Ctx;
 use crate::cli::MkfifoArgs;
-use crate::error::{ExitStatus, HintExt, Several, StdoutGone, hinted};
+use crate::error::{ExitStatus, HintExt, Several, hinted};
+use crate::stdfds;
 use crate::term::escape;
 use crate::transport::sockfile::{describe, with_umask_cleared};
 
@@ -62,19 +63,29 @@ pub fn run(ctx: &Ctx, args: &MkfifoArgs) -> Result<ExitStatus> {
     let cfg = MkfifoConfig::from_args(args);
     match &cfg.target {
         Target::Temp(base) => {
+            // Its path is the only way to the FIFO: none is made that nobody would see.
+            stdfds::require_stdout(
+                "the FIFO's path",
+                "run it as f=$(ipctool mkfifo --temp), or redirect stdout to a file",
+            )?;
             let path = create_temp(base, cfg.mode)?;
+            let mut line = path.as_os_str().as_bytes().to_vec();
+            line.push(b'\n');
+            let what = format!("the path of FIFO {}", shown(&path));
+            if let Err(e) = stdfds::print_data(&line, &what) {
+                remove_temp(&path);
+                ctx.printer.event(format_args!(
+                    "removed FIFO {} and its directory: its path could not be printed",
+                    shown(&path)
+                ));
+                return Err(e);
+            }
             ctx.printer.event(format_args!(
                 "created FIFO {} (mode {:04o})",
                 shown(&path),
                 cfg.mode
             ));
-            let mut line = path.as_os_str().as_bytes().to_vec();
-            line.push(b'\n');
-            let mut out = io::stdout().lock();
-            match out.write_all(&line).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(StdoutGone.into()),
-                other => Ok(other.map(|()| ExitStatus::Success)?),
-            }
+            Ok(ExitStatus::Success)
         }
         Target::Paths(paths) => {
             let mut errors = Vec::new();
@@ -236,6 +247,14 @@ fn create_temp(base: &Path, mode: u32) -> Result<PathBuf> {
         return Err(anyhow!(e).context(format!("cannot create FIFO {}", shown(&fifo))));
     }
     Ok(fifo)
+}
+
+/// Removes a FIFO made by [`create_temp`] and its directory.
+fn remove_temp(fifo: &Path) {
+    let _ = fs::remove_file(fifo);
+    if let Some(dir) = fifo.parent() {
+        let _ = fs::remove_dir(dir);
+    }
 }
 
 /// Creates something (`make`) at a new, unguessable name `PREFIX.XXXXXXXXXXXX` in `dir`,

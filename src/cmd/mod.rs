@@ -24,6 +24,7 @@ use crate::report::progress::LiveLine;
 use crate::report::{StatsFormat, StatsOut};
 use crate::signals::Signals;
 use crate::stats::{ConnRecord, Record, TotalRecord};
+use crate::stdfds;
 use crate::term::{Printer, escape};
 use crate::transport::{self, Conn, Framing};
 use crate::units::format_duration;
@@ -83,6 +84,19 @@ pub fn check_raw_messages(args: &TransferArgs, addrs: &[&Address]) -> Result<()>
             shown.join(" or ")
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// Refuses to start a session that writes what it receives (`what`, e.g. "what ADDR
+/// sends") to a stdout that was closed at start (`>&-`): it would be lost, and the exit
+/// status could not tell. With `--send-only` nothing goes to stdout.
+pub fn require_stdout(transfer: &Transfer, what: &str) -> Result<()> {
+    if transfer.session.recv {
+        stdfds::require_stdout(
+            what,
+            "redirect stdout instead of closing it (>/dev/null discards the data), or use --send-only",
+        )?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use rustix::event::{PollFd, PollFlags, poll};
 
-use super::{Ctx, Transfer, check_raw_messages};
+use super::{Ctx, Transfer, check_raw_messages, require_stdout};
 use crate::addr::Address;
 use crate::cli::RelayArgs;
 use crate::error::{ExitStatus, UsageError};
@@ -131,6 +131,12 @@ pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
         (_, Some(to)) => to.clone(),
         (_, None) => return Err(anyhow!("relay needs TO")),
     };
+    if matches!(cfg.from, From::Open(Address::Stdio)) {
+        require_stdout(
+            &cfg.transfer,
+            &format!("what {} sends", escape(&to.to_string())),
+        )?;
+    }
     // The dump first: a dump that cannot be written must not leave a socket behind.
     let dump = match (&cfg.dump, cfg.hex) {
         (Some(path), _) => Some(Arc::new(

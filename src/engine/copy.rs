@@ -15,6 +15,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, poll};
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::pipe::{PipeFlags, SpliceFlags};
 
@@ -310,7 +311,7 @@ fn splice_direct<S: Source, D: Sink>(
             // splice(2) checks the reader before noticing that an empty pipe has no writer
             // left: that is EOF, with nothing lost.
             Err(Errno::PIPE) if skind == FdKind::Pipe && drained(sfd) => return Ok(false),
-            Err(e) => return Err(side_of(e, dfd)),
+            Err(e) => return Err(side_of(e, sfd, dfd)),
         }
     }
 }
@@ -382,14 +383,45 @@ fn wait_for_pipes(sfd: BorrowedFd<'_>, dfd: BorrowedFd<'_>, meter: &Meter) {
     }
 }
 
-/// Which side a failed splice broke on: EPIPE, or a hung-up destination, is the writer's.
-fn side_of(e: Errno, dfd: BorrowedFd<'_>) -> CopyError {
+/// Which side a failed splice broke on. One splice(2) both reads and writes, and its errno
+/// does not say which: EPIPE and what only a write gives (no space, quota, file too big)
+/// are the writer's; any error with a descriptor not open for its side (EBADF: stdout
+/// opened read-only, `1<FILE`) belongs to that descriptor; a hung-up destination is the
+/// writer's; anything else is the reader's.
+fn side_of(e: Errno, sfd: BorrowedFd<'_>, dfd: BorrowedFd<'_>) -> CopyError {
     let err = io::Error::from(e);
-    if e == Errno::PIPE || hung_up(dfd) {
+    let writer = match e {
+        Errno::PIPE | Errno::NOSPC | Errno::DQUOT | Errno::FBIG => true,
+        _ if !open_for(dfd, Access::Write) => true,
+        _ if !open_for(sfd, Access::Read) => false,
+        _ => hung_up(dfd),
+    };
+    if writer {
         CopyError::Write(err)
     } else {
         CopyError::Read(err)
     }
+}
+
+/// What a descriptor is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// False when `fd`'s access mode (F_GETFL) rules out `access`; true when it allows it or
+/// cannot be told.
+fn open_for(fd: BorrowedFd<'_>, access: Access) -> bool {
+    let Ok(flags) = rustix::fs::fcntl_getfl(fd) else {
+        return true;
+    };
+    let mode = flags & OFlags::RWMODE;
+    let needed = match access {
+        Access::Read => OFlags::RDONLY,
+        Access::Write => OFlags::WRONLY,
+    };
+    mode == OFlags::RDWR || mode == needed
 }
 
 /// True when a descriptor we write to can no longer deliver (peer gone).
@@ -631,6 +663,103 @@ mod tests {
             drop(output);
             feeder.join().expect("feeder");
             assert_eq!(reader.join().expect("reader"), data, "splice={splice}");
+        }
+    }
+
+    #[test]
+    fn a_failed_copy_is_blamed_on_the_descriptor_that_cannot_do_its_part() {
+        use std::io::Write;
+        use std::os::unix::net::UnixStream;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"data\n").expect("write");
+        let open = |path: &std::path::Path, write: bool| -> OwnedFd {
+            std::fs::File::options()
+                .read(!write)
+                .write(write)
+                .open(path)
+                .expect("open")
+                .into()
+        };
+        // A pipe and a socket holding a line, their writers closed.
+        let fed_pipe = || -> OwnedFd {
+            let (r, mut w) = std::io::pipe().expect("pipe");
+            w.write_all(b"data\n").expect("feed");
+            r.into()
+        };
+        let fed_socket = || -> OwnedFd {
+            let (a, mut b) = UnixStream::pair().expect("socketpair");
+            b.write_all(b"data\n").expect("feed");
+            a.into()
+        };
+        // (what, source, destination, the side to blame, errno)
+        type Row = (&'static str, OwnedFd, OwnedFd, bool, i32);
+        let rows = || -> Vec<(Row, Option<std::io::PipeReader>)> {
+            let (keep, w) = std::io::pipe().expect("pipe");
+            vec![
+                (
+                    (
+                        "a pipe into a read-only file (1<FILE)",
+                        fed_pipe(),
+                        open(&file, false),
+                        true,
+                        libc::EBADF,
+                    ),
+                    None,
+                ),
+                (
+                    (
+                        "a pipe into /dev/full",
+                        fed_pipe(),
+                        open("/dev/full".as_ref(), true),
+                        true,
+                        libc::ENOSPC,
+                    ),
+                    None,
+                ),
+                (
+                    (
+                        "a socket into a read-only file",
+                        fed_socket(),
+                        open(&file, false),
+                        true,
+                        libc::EBADF,
+                    ),
+                    None,
+                ),
+                (
+                    (
+                        "a write-only file into a pipe",
+                        open(&file, true),
+                        w.into(),
+                        false,
+                        libc::EBADF,
+                    ),
+                    Some(keep),
+                ),
+            ]
+        };
+        for splice in [true, false] {
+            for ((what, src, dst, writer, errno), _keep) in rows() {
+                let mut input = Input::new(src);
+                let mut output = Output::new(dst, crate::transport::CloseHow::Close);
+                let meter = Meter::new(Instant::now());
+                let cfg = CopyConfig {
+                    splice,
+                    ..CopyConfig::default()
+                };
+                let got = copy(&mut input, &mut output, &meter, &cfg);
+                let (blamed_writer, e) = match &got {
+                    Err(CopyError::Write(e)) => (true, e),
+                    Err(CopyError::Read(e)) => (false, e),
+                    Ok(n) => panic!("{what} (splice {splice}): copied {n} bytes"),
+                };
+                assert_eq!(
+                    (blamed_writer, e.raw_os_error()),
+                    (writer, Some(errno)),
+                    "{what} (splice {splice}): {e}"
+                );
+            }
         }
     }
 }

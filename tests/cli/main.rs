@@ -22,4 +22,5 @@ mod relay;
 mod server;
 mod sockfile;
 mod stats;
+mod stdout_state;
 mod transfer;

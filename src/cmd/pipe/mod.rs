@@ -18,6 +18,7 @@ use crate::engine::pipeline::{Hop, Pipeline};
 use crate::error::{ExitStatus, UsageError};
 use crate::report::StatsFormat;
 use crate::report::progress::{HopBars, HopLine};
+use crate::stdfds;
 use crate::term::escape;
 use crate::transport::stage::{Stage, StageIo, grow_pipe, pipe_target, sized_pipe};
 use crate::transport::{CloseHow, FdKind, Input, Output};
@@ -78,6 +79,14 @@ impl PipeConfig {
 pub fn run(ctx: &Ctx, args: &PipeArgs) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
     let mut cfg = PipeConfig::from_args(args, &ctx.copy)?;
+    stdfds::require_stdout(
+        if cfg.stages.is_empty() {
+            "the data"
+        } else {
+            "the last stage's output"
+        },
+        "redirect stdout instead of closing it: >/dev/null discards the data",
+    )?;
     let stdin = stdin_fd().context("cannot read stdin")?;
     let stdout = io::stdout()
         .as_fd()
