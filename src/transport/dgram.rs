@@ -216,6 +216,9 @@ impl Gate for Senders {
             }
             return false;
         }
+        // Answers go to this sender from now on; set before `-v` names it, so that whoever
+        // reacts to that line (a script, a test) is answered, not the previous sender.
+        self.reply.set(msg.from.as_ref());
         if self.printer.is_verbose() && remember(&mut self.seen, key) {
             let creds = if peer.is_known() {
                 format!(" (peer {peer})")
@@ -227,7 +230,6 @@ impl Gate for Senders {
                 self.shown
             ));
         }
-        self.reply.set(msg.from.as_ref());
         if let Some(left) = &mut self.left {
             *left = left.saturating_sub(1);
         }
