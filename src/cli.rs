@@ -143,7 +143,10 @@ pub struct TransferArgs {
 /// It exits 0 when the peer has closed; when the peer closes completely it ends at once,
 /// even if stdin never ends. (Over TCP a complete close cannot be told from a half-close
 /// until something is sent: with an idle stdin, connect waits; use --idle-timeout.) A reset
-/// or a failed write is exit 1: a session that may have lost data never exits 0.
+/// or a failed write is exit 1: a session that may have lost data never exits 0. So is a
+/// complete close while stdin still holds bytes for the peer (a pipe with data waiting, a
+/// file not read to its end), and an exec: command that exits or closes its stdin while
+/// more is coming; a terminal, or a pipe with nothing waiting, ends with 0.
 ///
 /// On seqpacket:, each line of stdin is one message (see --raw-messages). On unix-dgram:,
 /// ipctool first binds a name of its own, an abstract one the kernel picks (nothing is

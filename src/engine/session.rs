@@ -6,11 +6,16 @@
 //! - both directions reached EOF (or were never run): complete;
 //! - a direction's destination hung up for good (a socket closed both ways, an `exec:` child
 //!   that exited, our stdout's reader gone): that direction is over even if its source never
-//!   ends, unless it holds bytes it has not delivered (its copy then fails: data was lost);
+//!   ends. If bytes for that destination were still waiting (in the source: a pipe or
+//!   socket with bytes queued, a regular file short of its end; or read and not yet
+//!   written), data was lost and the direction is [`DirEnd::Cut`]; a source with nothing
+//!   queued (an idle pipe, a terminal) just ends;
 //! - the idle timeout passed, or a stop was asked for.
 //!
 //! A direction whose copy fails passes its half-close on like an EOF and the other
-//! direction runs to its end; the session then ends as failed.
+//! direction runs to its end; the session then ends as failed. A command that stops
+//! reading its stdin while there is more for it fails the same way: the bytes it did not
+//! take are lost.
 //!
 //! When it is over, both connections are torn down (sockets shut down both ways, children
 //! sent SIGTERM after a grace period) so that no thread stays blocked on them; a thread
@@ -28,7 +33,7 @@ use super::copy::{CopyConfig, CopyError, copy};
 use super::tap::{Tap, Tapped};
 use crate::signals::Signals;
 use crate::stats::Meter;
-use crate::transport::{Aborter, CloseHow, Conn, ExecChild, Input, Output, PeerCreds};
+use crate::transport::{Aborter, CloseHow, Conn, ExecChild, FdKind, Input, Output, PeerCreds};
 use crate::wake::{WakeSender, Waker};
 
 /// How a session runs.
@@ -77,6 +82,9 @@ pub enum DirEnd {
     Eof,
     /// Its destination went away while it had nothing left to deliver.
     PeerGone,
+    /// Its destination went away for good while bytes for it were still waiting: data
+    /// was lost.
+    Cut,
     /// Its copy failed.
     Failed(CopyError),
 }
@@ -84,6 +92,11 @@ pub enum DirEnd {
 impl DirEnd {
     fn is_over(&self) -> bool {
         !matches!(self, DirEnd::Unfinished)
+    }
+
+    /// True when this direction lost data.
+    pub fn failed(&self) -> bool {
+        matches!(self, DirEnd::Failed(_) | DirEnd::Cut)
     }
 }
 
@@ -119,6 +132,8 @@ pub struct Outcome {
     pub received: Arc<Meter>,
     /// The exit status of the remote's `exec:` child, once reaped.
     pub child_status: Option<std::process::ExitStatus>,
+    /// The direction that writes into an `exec:` child's stdin, if there is one.
+    pub into_child: Option<Dir>,
 }
 
 /// A handle to stop a running session from another thread.
@@ -158,9 +173,63 @@ impl Hangup {
     }
 }
 
+/// The two directions, in the order of [`Session::dirs`].
+const DIRS: [Dir; 2] = [Dir::Send, Dir::Recv];
+
+/// Where bytes for a direction's destination still wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    Nowhere,
+    /// In its source (see [`Backlog`]).
+    Queued,
+    /// Taken by its copy and not written yet (a failed write leaves them so).
+    InFlight,
+}
+
+/// What can tell whether a direction's source still holds bytes, without taking them.
+#[derive(Debug)]
+enum Backlog {
+    /// A pipe or a socket (a duplicate): `FIONREAD` counts the bytes queued in it; an EOF
+    /// or a hang-up alone counts none.
+    Queue(OwnedFd),
+    /// A regular file (a duplicate, sharing the offset): bytes are left while the offset
+    /// is short of the size.
+    File(OwnedFd),
+    /// A terminal or a device: what is typed later, or a stream that never ends, is not a
+    /// backlog.
+    Unknown,
+}
+
+impl Backlog {
+    fn of(input: &Input) -> Backlog {
+        let dup = || input.fd().try_clone_to_owned().ok();
+        match input.kind() {
+            FdKind::Pipe | FdKind::Socket | FdKind::Message => {
+                dup().map_or(Backlog::Unknown, Backlog::Queue)
+            }
+            FdKind::File => dup().map_or(Backlog::Unknown, Backlog::File),
+            _ => Backlog::Unknown,
+        }
+    }
+
+    fn holds_bytes(&self) -> bool {
+        match self {
+            Backlog::Queue(fd) => rustix::io::ioctl_fionread(fd).is_ok_and(|n| n > 0),
+            Backlog::File(fd) => {
+                let offset = rustix::fs::seek(fd, rustix::fs::SeekFrom::Current(0));
+                let size = rustix::fs::fstat(fd).map(|st| st.st_size);
+                matches!((offset, size), (Ok(at), Ok(size)) if i64::try_from(at).is_ok_and(|at| at < size))
+            }
+            Backlog::Unknown => false,
+        }
+    }
+}
+
 struct DirState {
     end: DirEnd,
     hangup: Hangup,
+    /// What its source still holds, looked at when the destination hangs up.
+    backlog: Backlog,
     /// The destination hung up while bytes were in flight: wait for the copy to fail.
     hup_pending: bool,
     to_stdout: bool,
@@ -259,6 +328,7 @@ impl Session {
             state.to_stdout = output_is_stdout(&output);
             state.into_child = into_child(dir);
             state.hangup = hangup_of(&output, child.as_ref(), state.into_child);
+            state.backlog = Backlog::of(&input);
             let meter = match dir {
                 Dir::Send => Arc::clone(&sent),
                 Dir::Recv => Arc::clone(&received),
@@ -331,6 +401,11 @@ impl Session {
     /// every wake-up (SIGUSR1 reports).
     pub fn wait(mut self, signals: Option<&Signals>, mut on_wake: impl FnMut()) -> Outcome {
         let end = self.run_loop(signals, &mut on_wake);
+        // The duplicates of the sources must not outlive the session's decision: one of a
+        // command's stdout would keep the pipe readable for it.
+        for d in &mut self.dirs {
+            d.backlog = Backlog::Unknown;
+        }
         // Unblock copies still running on a socket (a half whose peer hung up).
         for a in &self.aborters {
             a.abort();
@@ -363,6 +438,7 @@ impl Session {
                 child.stop_group();
             }
         }
+        let into_child = DIRS.into_iter().find(|d| self.dirs[*d as usize].into_child);
         let [send, recv] = self.dirs;
         Outcome {
             end,
@@ -373,12 +449,14 @@ impl Session {
             sent: self.sent,
             received: self.received,
             child_status,
+            into_child,
         }
     }
 
     fn run_loop(&mut self, signals: Option<&Signals>, on_wake: &mut impl FnMut()) -> End {
         loop {
             while let Ok((dir, result)) = self.rx.try_recv() {
+                let undelivered = self.waiting(dir) != Waiting::Nowhere;
                 let state = &mut self.dirs[dir as usize];
                 state.thread_done = true;
                 let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
@@ -387,16 +465,19 @@ impl Session {
                     Err(CopyError::Write(e)) if state.to_stdout && broken(&e) => {
                         return End::StdoutGone;
                     }
-                    // A command that exits (or closes its stdin) without reading all of
-                    // its input made that choice; it is not a broken connection.
-                    Err(CopyError::Write(e)) if state.into_child && broken(&e) => DirEnd::PeerGone,
+                    // The destination went away for good while this direction held nothing
+                    // for it (a splice into a pipe whose reader has gone fails before it
+                    // looks at its source): as if the hang-up had been seen first.
+                    Err(CopyError::Write(e)) if broken(&e) && !undelivered => DirEnd::PeerGone,
+                    // Also a command that exits (or closes its stdin) while there is more
+                    // for it: what it did not read is lost, as with a peer that hangs up.
                     Err(e) => DirEnd::Failed(e),
                 };
             }
             // A failed direction has passed its half-close on like an EOF; the other one
             // runs to its own end, so what still comes the other way is not cut off.
             if self.dirs.iter().all(|d| d.end.is_over()) {
-                let failed = self.dirs.iter().any(|d| matches!(d.end, DirEnd::Failed(_)));
+                let failed = self.dirs.iter().any(|d| d.end.failed());
                 return if failed { End::Failed } else { End::Complete };
             }
             if self.abort.load(Ordering::SeqCst) {
@@ -428,19 +509,36 @@ impl Session {
         }
     }
 
+    /// Where bytes for a direction's destination still wait, if anywhere.
+    fn waiting(&self, dir: Dir) -> Waiting {
+        // The source first, then what the copy holds: a copy marks what it takes in flight
+        // right after its read returns, so only a read returning at this very instant
+        // could pass between the two looks unseen.
+        let queued = self.dirs[dir as usize].backlog.holds_bytes();
+        if self.meter(dir).in_flight() {
+            Waiting::InFlight
+        } else if queued {
+            Waiting::Queued
+        } else {
+            Waiting::Nowhere
+        }
+    }
+
+    fn meter(&self, dir: Dir) -> &Meter {
+        match dir {
+            Dir::Send => &self.sent,
+            Dir::Recv => &self.received,
+        }
+    }
+
     /// True when a direction still running holds bytes it could not deliver, or faces a
     /// destination that takes nothing more (a socket or our stdout that is full).
     fn data_stuck(&self) -> bool {
-        self.dirs.iter().enumerate().any(|(i, d)| {
+        DIRS.iter().zip(&self.dirs).any(|(dir, d)| {
             if d.end.is_over() {
                 return false;
             }
-            let meter = if i == Dir::Send as usize {
-                &self.sent
-            } else {
-                &self.received
-            };
-            if meter.in_flight() {
+            if self.meter(*dir).in_flight() {
                 return true;
             }
             match &d.hangup {
@@ -492,21 +590,18 @@ impl Session {
             self.waker.drain();
         }
         for i in fired {
-            let meter = if i == Dir::Send as usize {
-                &self.sent
-            } else {
-                &self.received
-            };
-            let state = &mut self.dirs[i];
-            if state.to_stdout {
+            if self.dirs[i].to_stdout {
                 return Some(End::StdoutGone);
             }
-            if meter.in_flight() {
+            let waiting = self.waiting(DIRS[i]);
+            let state = &mut self.dirs[i];
+            match waiting {
                 // Bytes are on their way to a destination that is gone: the copy will fail
                 // and say so.
-                state.hup_pending = true;
-            } else {
-                state.end = DirEnd::PeerGone;
+                Waiting::InFlight => state.hup_pending = true,
+                // Bytes still wait for a destination that is gone for good: lost.
+                Waiting::Queued => state.end = DirEnd::Cut,
+                Waiting::Nowhere => state.end = DirEnd::PeerGone,
             }
         }
         None
@@ -518,6 +613,7 @@ impl DirState {
         DirState {
             end: DirEnd::Unfinished,
             hangup,
+            backlog: Backlog::Unknown,
             hup_pending: false,
             to_stdout,
             into_child: false,

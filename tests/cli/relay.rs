@@ -509,3 +509,19 @@ fn relay_from_a_fifo_it_created_keeps_it_until_exit() {
     r.finish().assert_code(143);
     assert!(!env.path("f").exists(), "removed at exit");
 }
+
+/// A backend command that stops reading while the client still sends: the relay counts
+/// the connection failed and exits 1, as it does for a socket backend.
+#[test]
+fn a_backend_command_that_stops_reading_fails_the_connection() {
+    let env = Env::new();
+    let relay = relay(&env, &["--count", "1", "./r", "exec:head -c 10 >/dev/null"]);
+    let data = random_bytes(5 << 20, 13);
+    env.run(["connect", "./r"], &data)
+        .assert_code(1)
+        .one_error(&["unix:./r"]);
+    let out = relay.finish();
+    out.assert_code(1)
+        .stderr_has("closed connection 1 (failed)")
+        .stderr_has("stopped reading");
+}
