@@ -426,6 +426,9 @@ fn splice_via_pipe<S: Source, D: Sink>(
         Ok(p) => p,
         Err(_) => return Ok(true),
     };
+    if let Ok(dup) = pr.try_clone() {
+        t.meter.set_staging(dup);
+    }
     let chunk = rustix::pipe::fcntl_getpipe_size(&pr).map_or(t.chunk, |cap| t.chunk.min(cap));
     loop {
         let t0 = Instant::now();
@@ -436,7 +439,7 @@ fn splice_via_pipe<S: Source, D: Sink>(
             match rustix::pipe::splice(sfd, None, &pw, None, chunk, SpliceFlags::MOVE) {
                 Ok(0) => return Ok(false),
                 Ok(n) => {
-                    // At once, as in `read_write`.
+                    // The private pipe already shows them (see `Meter::in_flight`).
                     t.meter.set_in_flight(true);
                     n
                 }
