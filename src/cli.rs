@@ -418,7 +418,12 @@ EXAMPLES:
 /// connection to TO (any address, exec:CMD included). Both directions are copied with half-close passed on, concurrently for every
 /// client, until a signal or --count. A client whose TO cannot be reached is closed with
 /// the reason logged; a client or backend that dies takes only its own pair down; a slow
-/// side slows its pair (nothing is buffered beyond one chunk each way). Socket files,
+/// side slows its pair (nothing is buffered beyond one chunk each way). When one side of a
+/// pair fails (a reset, a read or write error), the other side sees a failure too, not a
+/// clean end: a TCP peer is reset; a Unix peer still sending gets EPIPE, one whose bytes
+/// were not read yet ECONNRESET. The limit: a Unix peer that has sent everything and waits
+/// can only be given EOF (Unix sockets have no reset); the log and exit status say the
+/// pair failed. Socket files,
 /// signals and cleanup are as for `listen`. Between a message socket and a stream, each
 /// line is one message (see --raw-messages); between two message sockets, each message
 /// passes whole. Datagrams received on FROM are relayed to TO, and what TO answers goes to

@@ -15,7 +15,10 @@
 //! A direction whose copy fails passes its half-close on like an EOF and the other
 //! direction runs to its end; the session then ends as failed. A command that stops
 //! reading its stdin while there is more for it fails the same way: the bytes it did not
-//! take are lost.
+//! take are lost. A `fail_both` session (`relay`) instead ends at the first failure and
+//! fails both connections ([`Aborter::fail`]), so that neither peer takes the end for a
+//! clean one; it passes EOFs into sockets on itself, once it knows that the event behind
+//! an EOF (a peer gone) did not also fail the other direction.
 //!
 //! When it is over, both connections are torn down (sockets shut down both ways, children
 //! sent SIGTERM after a grace period) so that no thread stays blocked on them; a thread
@@ -48,6 +51,10 @@ pub struct SessionConfig {
     pub recv: bool,
     /// Shown every chunk, both ways (`relay --hex`).
     pub tap: Option<Arc<dyn Tap>>,
+    /// When a direction fails, end the session at once and make both peers see a failure
+    /// rather than a clean EOF, as far as the OS allows ([`Aborter::fail`]): `relay`, whose
+    /// client must not take a broken back end's end for a complete answer.
+    pub fail_both: bool,
 }
 
 impl Default for SessionConfig {
@@ -58,6 +65,7 @@ impl Default for SessionConfig {
             send: true,
             recv: true,
             tap: None,
+            fail_both: false,
         }
     }
 }
@@ -230,6 +238,10 @@ struct DirState {
     hangup: Hangup,
     /// What its source still holds, looked at when the destination hangs up.
     backlog: Backlog,
+    /// Its EOF is passed on by the session (a `fail_both` session, a socket destination).
+    defer_eof: bool,
+    /// It reached EOF and the session has not passed it on yet.
+    eof_owed: bool,
     /// The destination hung up while bytes were in flight: wait for the copy to fail.
     hup_pending: bool,
     to_stdout: bool,
@@ -250,6 +262,8 @@ pub struct Session {
     waker: Waker,
     abort: Arc<AtomicBool>,
     aborters: [Aborter; 2],
+    /// A `fail_both` session failed its connections.
+    failing: bool,
     child: Option<ExecChild>,
     /// The child's status, if it was reaped while the session ran.
     child_status: Option<std::process::ExitStatus>,
@@ -335,6 +349,13 @@ impl Session {
             };
             let copy_cfg = cfg.copy.clone();
             let tap = cfg.tap.clone();
+            // In a `fail_both` session a socket's EOF is passed on by the session, once it
+            // knows the other direction did not fail because of the same event.
+            state.defer_eof = cfg.fail_both && output.close_how() == CloseHow::Shutdown;
+            let ends = Ends {
+                fail_both: cfg.fail_both,
+                defer_eof: state.defer_eof,
+            };
             let (tx, wake) = (tx.clone(), waker.sender()?);
             std::thread::Builder::new()
                 .name(format!("{dir:?}").to_lowercase())
@@ -348,6 +369,7 @@ impl Session {
                         &copy_cfg,
                         tap.as_deref(),
                         dir,
+                        ends,
                     );
                     meter.finish(Instant::now());
                     drop(input);
@@ -367,6 +389,7 @@ impl Session {
             waker,
             abort: Arc::new(AtomicBool::new(false)),
             aborters,
+            failing: false,
             child,
             child_status: None,
             from_child,
@@ -406,9 +429,14 @@ impl Session {
         for d in &mut self.dirs {
             d.backlog = Backlog::Unknown;
         }
-        // Unblock copies still running on a socket (a half whose peer hung up).
-        for a in &self.aborters {
-            a.abort();
+        // A failed `fail_both` session has reset its connections already; shutting them
+        // down now would give a Unix peer an EOF before the last close can reset it.
+        let failing = self.failing;
+        if !failing {
+            // Unblock copies still running on a socket (a half whose peer hung up).
+            for a in &self.aborters {
+                a.abort();
+            }
         }
         // A child that finished its part gets a moment to exit on its own.
         let grace = if end == End::Complete {
@@ -423,19 +451,21 @@ impl Session {
         // The command is gone but something it started still holds its stdout, so the
         // copy reading it would wait (and keep its descriptors) for as long as that lives.
         // Its end may be decided already (the client hung up): what matters is its thread.
-        if let (Some(child), Some(dir)) = (&self.child, self.from_child) {
+        if let (true, Some(dir)) = (self.child.is_some(), self.from_child) {
             // A copy about to report its EOF gets a moment, so that a background job the
             // command started properly (its output elsewhere) is not stopped for nothing.
-            let until = Instant::now() + Duration::from_millis(100);
-            while !self.dirs[dir as usize].thread_done {
-                let left = until.saturating_duration_since(Instant::now());
-                match self.rx.recv_timeout(left) {
-                    Ok((d, _)) => self.dirs[d as usize].thread_done = true,
-                    Err(_) => break,
-                }
-            }
-            if !self.dirs[dir as usize].thread_done {
+            if !self.join_copies(&[dir], Duration::from_millis(100))
+                && let Some(child) = &self.child
+            {
                 child.stop_group();
+            }
+        }
+        // The copies the reset unblocked end now, and with them the last descriptors of
+        // the connections, closed with what was not read still queued. One blocked
+        // writing to a peer that does not read is unblocked by a shutdown after a moment.
+        if failing && !self.join_copies(&DIRS, Duration::from_millis(100)) {
+            for a in &self.aborters {
+                a.abort();
             }
         }
         let into_child = DIRS.into_iter().find(|d| self.dirs[*d as usize].into_child);
@@ -453,6 +483,19 @@ impl Session {
         }
     }
 
+    /// Waits up to `limit` for the copies of `dirs` to report; true if they all have.
+    fn join_copies(&mut self, dirs: &[Dir], limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        while !dirs.iter().all(|d| self.dirs[*d as usize].thread_done) {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((d, _)) => self.dirs[d as usize].thread_done = true,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
     fn run_loop(&mut self, signals: Option<&Signals>, on_wake: &mut impl FnMut()) -> End {
         loop {
             while let Ok((dir, result)) = self.rx.try_recv() {
@@ -461,7 +504,10 @@ impl Session {
                 state.thread_done = true;
                 let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
                 state.end = match result {
-                    Ok(()) => DirEnd::Eof,
+                    Ok(()) => {
+                        state.eof_owed = state.defer_eof;
+                        DirEnd::Eof
+                    }
                     Err(CopyError::Write(e)) if state.to_stdout && broken(&e) => {
                         return End::StdoutGone;
                     }
@@ -473,6 +519,30 @@ impl Session {
                     // for it: what it did not read is lost, as with a peer that hangs up.
                     Err(e) => DirEnd::Failed(e),
                 };
+            }
+            if self.cfg.fail_both {
+                // An EOF may come with the failure of the other direction (a peer that
+                // closed with bytes still on their way to it): look at the hang-ups first.
+                if self.dirs.iter().any(|d| d.eof_owed)
+                    && let Some(end) = self.poll_once(Some(Duration::ZERO))
+                {
+                    return end;
+                }
+                if self.dirs.iter().any(|d| d.end.failed()) {
+                    // Both peers are told at once; no EOF owed is passed on.
+                    self.failing = true;
+                    for a in &self.aborters {
+                        a.fail();
+                    }
+                    return End::Failed;
+                }
+                // A copy bound to fail soon (`hup_pending`) may still turn this session
+                // into a failure: the EOFs wait for it.
+                if !self.dirs.iter().any(|d| d.hup_pending) {
+                    for d in &mut self.dirs {
+                        d.pass_eof();
+                    }
+                }
             }
             // A failed direction has passed its half-close on like an EOF; the other one
             // runs to its own end, so what still comes the other way is not cut off.
@@ -609,11 +679,22 @@ impl Session {
 }
 
 impl DirState {
+    /// Passes on an EOF owed: shuts the destination socket (a duplicate) for writing.
+    fn pass_eof(&mut self) {
+        if std::mem::take(&mut self.eof_owed)
+            && let Hangup::Socket(fd) = &self.hangup
+        {
+            let _ = rustix::net::shutdown(fd, rustix::net::Shutdown::Write);
+        }
+    }
+
     fn new(hangup: Hangup, to_stdout: bool) -> DirState {
         DirState {
             end: DirEnd::Unfinished,
             hangup,
             backlog: Backlog::Unknown,
+            defer_eof: false,
+            eof_owed: false,
             hup_pending: false,
             to_stdout,
             into_child: false,
@@ -652,9 +733,19 @@ fn shut(input: Option<Input>, output: Option<Output>) {
     }
 }
 
+/// What a direction does with its ends when its copy is over.
+#[derive(Clone, Copy, Debug)]
+struct Ends {
+    /// On failure, leave both ends to the session, which fails them.
+    fail_both: bool,
+    /// On EOF, leave the half-close to the session.
+    defer_eof: bool,
+}
+
 /// One direction: the copy, then the half-close. A copy that fails still tells both ends
 /// this direction is over (the destination gets EOF, a socket source stops taking data),
-/// so the peer can finish the other direction.
+/// so the peer can finish the other direction; in a `fail_both` session it leaves them to
+/// the session.
 fn run_direction(
     input: &mut Input,
     output: &mut Output,
@@ -662,6 +753,7 @@ fn run_direction(
     cfg: &CopyConfig,
     tap: Option<&dyn Tap>,
     dir: Dir,
+    ends: Ends,
 ) -> Result<(), CopyError> {
     let copied = match tap {
         Some(tap) => {
@@ -676,11 +768,19 @@ fn run_direction(
         None => copy(input, output, meter, cfg),
     };
     if let Err(e) = copied {
-        let _ = output.close_write();
-        if input.kind().is_socket() {
-            let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
+        if !ends.fail_both {
+            let _ = output.close_write();
+            if input.kind().is_socket() {
+                let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
+            }
+        } else if !ends.defer_eof {
+            // A pipe into a command: closing it is all that can be said.
+            let _ = output.close_write();
         }
         return Err(e);
+    }
+    if ends.defer_eof {
+        return Ok(());
     }
     output.close_write().map_err(CopyError::Write)
 }
