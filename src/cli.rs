@@ -149,7 +149,10 @@ pub struct TransferArgs {
 /// It exits 0 when the peer has closed; when the peer closes completely it ends at once,
 /// even if stdin never ends. (Over TCP a complete close cannot be told from a half-close
 /// until something is sent: with an idle stdin, connect waits; use --idle-timeout.) A reset
-/// or a failed write is exit 1: a session that may have lost data never exits 0.
+/// or a failed write is exit 1: a session that may have lost data never exits 0. So is a
+/// complete close while stdin still holds bytes for the peer (a pipe with data waiting, a
+/// file not read to its end), and an exec: command that exits or closes its stdin while
+/// more is coming; a terminal, or a pipe with nothing waiting, ends with 0.
 ///
 /// On seqpacket:, each line of stdin is one message (see --raw-messages). On unix-dgram:,
 /// ipctool first binds a name of its own, an abstract one the kernel picks (nothing is
@@ -427,7 +430,12 @@ EXAMPLES:
 /// connection to TO (any address, exec:CMD included). Both directions are copied with half-close passed on, concurrently for every
 /// client, until a signal or --count. A client whose TO cannot be reached is closed with
 /// the reason logged; a client or backend that dies takes only its own pair down; a slow
-/// side slows its pair (nothing is buffered beyond one chunk each way). Socket files,
+/// side slows its pair (nothing is buffered beyond one chunk each way). When one side of a
+/// pair fails (a reset, a read or write error), the other side sees a failure too, not a
+/// clean end: a TCP peer is reset; a Unix peer still sending gets EPIPE, one whose bytes
+/// were not read yet ECONNRESET. The limit: a Unix peer that has sent everything and waits
+/// can only be given EOF (Unix sockets have no reset); the log and exit status say the
+/// pair failed. Socket files,
 /// signals and cleanup are as for `listen`. Between a message socket and a stream, each
 /// line is one message (see --raw-messages); between two message sockets, each message
 /// passes whole. Datagrams received on FROM are relayed to TO, and what TO answers goes to

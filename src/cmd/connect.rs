@@ -8,6 +8,8 @@ use super::{Ctx, Transfer, bridge_stdio, check_raw_messages, require_stdout};
 use crate::addr::Address;
 use crate::cli::ConnectArgs;
 use crate::error::ExitStatus;
+use crate::report::StatsOut;
+use crate::stats::{Record, TotalRecord};
 use crate::term::escape;
 use crate::transport::{self, DialOpts};
 
@@ -39,8 +41,17 @@ pub fn run(ctx: &Ctx, args: &ConnectArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let cfg = ConnectConfig::from_args(args, ctx)?;
     let shown = escape(&cfg.addr.to_string());
-    require_stdout(&cfg.transfer, &format!("what {shown} sends"))?;
-    let remote = transport::dial(&cfg.addr, &cfg.dial, &ctx.signals)?;
+    let dialed = require_stdout(&cfg.transfer, &format!("what {shown} sends"))
+        .and_then(|()| transport::dial(&cfg.addr, &cfg.dial, &ctx.signals));
+    let remote = match dialed {
+        Ok(remote) => remote,
+        Err(e) => {
+            // SPEC §3: a `total` record at exit, even when no connection was made.
+            let total = TotalRecord::new(0, 0, 0, started.elapsed());
+            StatsOut::new(cfg.transfer.stats, &ctx.printer).print(&[Record::Total(total)]);
+            return Err(e);
+        }
+    };
     let peer = if remote.peer.is_known() {
         format!(" (peer {})", remote.peer)
     } else {

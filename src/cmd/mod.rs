@@ -59,6 +59,7 @@ impl Transfer {
                 send: !args.recv_only,
                 recv: !args.send_only,
                 tap: None,
+                fail_both: false,
             },
             framing: if args.raw_messages {
                 Framing::Raw

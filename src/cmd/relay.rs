@@ -10,6 +10,7 @@ use rustix::event::{PollFd, PollFlags, poll};
 use super::{Ctx, Transfer, check_raw_messages, require_stdout};
 use crate::addr::Address;
 use crate::cli::RelayArgs;
+use crate::engine::SessionConfig;
 use crate::error::{ExitStatus, UsageError};
 use crate::report::StatsOut;
 use crate::report::hexdump::HexDump;
@@ -165,7 +166,11 @@ pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
         dial: cfg.dial.clone(),
         signals: ctx.signals.clone(),
         printer: ctx.printer.clone(),
-        session: cfg.transfer.session.clone(),
+        // A failure on one side must not reach the other as a clean end.
+        session: SessionConfig {
+            fail_both: true,
+            ..cfg.transfer.session.clone()
+        },
         dump,
     };
     let status = match listener {

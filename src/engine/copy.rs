@@ -215,13 +215,18 @@ fn read_write<S: Source, D: Sink>(
         let t0 = Instant::now();
         let n = match src.read_into(&mut buf) {
             Ok(0) => return Ok(()),
-            Ok(n) => n,
+            Ok(n) => {
+                // At once: a session that finds the destination gone looks at the source,
+                // then at this flag (see `session`); bytes taken are hidden from both only
+                // for the instant the read takes to return.
+                t.meter.set_in_flight(true);
+                n
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(CopyError::Read(e)),
         };
         let t1 = Instant::now();
         t.meter.add_read_wait(t1 - t0);
-        t.meter.set_in_flight(true);
         write_all(dst, &buf[..n]).map_err(CopyError::Write)?;
         t.meter.set_in_flight(false);
         let t2 = Instant::now();
@@ -453,6 +458,9 @@ fn splice_via_pipe<S: Source, D: Sink>(
         Ok(p) => p,
         Err(_) => return Ok(true),
     };
+    if let Ok(dup) = pr.try_clone() {
+        t.meter.set_staging(dup);
+    }
     let chunk = rustix::pipe::fcntl_getpipe_size(&pr).map_or(t.chunk, |cap| t.chunk.min(cap));
     loop {
         let t0 = Instant::now();
@@ -462,7 +470,11 @@ fn splice_via_pipe<S: Source, D: Sink>(
             };
             match rustix::pipe::splice(sfd, None, &pw, None, chunk, SpliceFlags::MOVE) {
                 Ok(0) => return Ok(false),
-                Ok(n) => n,
+                Ok(n) => {
+                    // The private pipe already shows them (see `Meter::in_flight`).
+                    t.meter.set_in_flight(true);
+                    n
+                }
                 Err(Errno::INTR) => continue,
                 Err(Errno::INVAL) if t.total == 0 => return Ok(true),
                 Err(e) => return Err(CopyError::Read(e.into())),
@@ -470,7 +482,6 @@ fn splice_via_pipe<S: Source, D: Sink>(
         };
         let t1 = Instant::now();
         t.meter.add_read_wait(t1 - t0);
-        t.meter.set_in_flight(true);
         let mut left = got;
         while left > 0 {
             let Some((dfd, _)) = dst.raw() else {

@@ -6,11 +6,19 @@
 //! - both directions reached EOF (or were never run): complete;
 //! - a direction's destination hung up for good (a socket closed both ways, an `exec:` child
 //!   that exited, our stdout's reader gone): that direction is over even if its source never
-//!   ends, unless it holds bytes it has not delivered (its copy then fails: data was lost);
+//!   ends. If bytes for that destination were still waiting (in the source: a pipe or
+//!   socket with bytes queued, a regular file short of its end; or read and not yet
+//!   written), data was lost and the direction is [`DirEnd::Cut`]; a source with nothing
+//!   queued (an idle pipe, a terminal) just ends;
 //! - the idle timeout passed, or a stop was asked for.
 //!
 //! A direction whose copy fails passes its half-close on like an EOF and the other
-//! direction runs to its end; the session then ends as failed.
+//! direction runs to its end; the session then ends as failed. A command that stops
+//! reading its stdin while there is more for it fails the same way: the bytes it did not
+//! take are lost. A `fail_both` session (`relay`) instead ends at the first failure and
+//! fails both connections ([`Aborter::fail`]), so that neither peer takes the end for a
+//! clean one; it passes EOFs into sockets on itself, once it knows that the event behind
+//! an EOF (a peer gone) did not also fail the other direction.
 //!
 //! When it is over, both connections are torn down (sockets shut down both ways, children
 //! sent SIGTERM after a grace period) so that no thread stays blocked on them; a thread
@@ -28,7 +36,7 @@ use super::copy::{CopyConfig, CopyError, copy};
 use super::tap::{Tap, Tapped};
 use crate::signals::Signals;
 use crate::stats::Meter;
-use crate::transport::{Aborter, CloseHow, Conn, ExecChild, Input, Output, PeerCreds};
+use crate::transport::{Aborter, CloseHow, Conn, ExecChild, FdKind, Input, Output, PeerCreds};
 use crate::wake::{WakeSender, Waker};
 
 /// How a session runs.
@@ -43,6 +51,10 @@ pub struct SessionConfig {
     pub recv: bool,
     /// Shown every chunk, both ways (`relay --hex`).
     pub tap: Option<Arc<dyn Tap>>,
+    /// When a direction fails, end the session at once and make both peers see a failure
+    /// rather than a clean EOF, as far as the OS allows ([`Aborter::fail`]): `relay`, whose
+    /// client must not take a broken back end's end for a complete answer.
+    pub fail_both: bool,
 }
 
 impl Default for SessionConfig {
@@ -53,6 +65,7 @@ impl Default for SessionConfig {
             send: true,
             recv: true,
             tap: None,
+            fail_both: false,
         }
     }
 }
@@ -77,6 +90,9 @@ pub enum DirEnd {
     Eof,
     /// Its destination went away while it had nothing left to deliver.
     PeerGone,
+    /// Its destination went away for good while bytes for it were still waiting: data
+    /// was lost.
+    Cut,
     /// Its copy failed.
     Failed(CopyError),
 }
@@ -84,6 +100,11 @@ pub enum DirEnd {
 impl DirEnd {
     fn is_over(&self) -> bool {
         !matches!(self, DirEnd::Unfinished)
+    }
+
+    /// True when this direction lost data.
+    pub fn failed(&self) -> bool {
+        matches!(self, DirEnd::Failed(_) | DirEnd::Cut)
     }
 }
 
@@ -119,6 +140,8 @@ pub struct Outcome {
     pub received: Arc<Meter>,
     /// The exit status of the remote's `exec:` child, once reaped.
     pub child_status: Option<std::process::ExitStatus>,
+    /// The direction that writes into an `exec:` child's stdin, if there is one.
+    pub into_child: Option<Dir>,
 }
 
 /// A handle to stop a running session from another thread.
@@ -158,9 +181,67 @@ impl Hangup {
     }
 }
 
+/// The two directions, in the order of [`Session::dirs`].
+const DIRS: [Dir; 2] = [Dir::Send, Dir::Recv];
+
+/// Where bytes for a direction's destination still wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    Nowhere,
+    /// In its source (see [`Backlog`]).
+    Queued,
+    /// Taken by its copy and not written yet (a failed write leaves them so).
+    InFlight,
+}
+
+/// What can tell whether a direction's source still holds bytes, without taking them.
+#[derive(Debug)]
+enum Backlog {
+    /// A pipe or a socket (a duplicate): `FIONREAD` counts the bytes queued in it; an EOF
+    /// or a hang-up alone counts none.
+    Queue(OwnedFd),
+    /// A regular file (a duplicate, sharing the offset): bytes are left while the offset
+    /// is short of the size.
+    File(OwnedFd),
+    /// A terminal or a device: what is typed later, or a stream that never ends, is not a
+    /// backlog.
+    Unknown,
+}
+
+impl Backlog {
+    fn of(input: &Input) -> Backlog {
+        let dup = || input.fd().try_clone_to_owned().ok();
+        match input.kind() {
+            FdKind::Pipe | FdKind::Socket | FdKind::Message => {
+                dup().map_or(Backlog::Unknown, Backlog::Queue)
+            }
+            FdKind::File => dup().map_or(Backlog::Unknown, Backlog::File),
+            _ => Backlog::Unknown,
+        }
+    }
+
+    fn holds_bytes(&self) -> bool {
+        match self {
+            Backlog::Queue(fd) => rustix::io::ioctl_fionread(fd).is_ok_and(|n| n > 0),
+            Backlog::File(fd) => {
+                let offset = rustix::fs::seek(fd, rustix::fs::SeekFrom::Current(0));
+                let size = rustix::fs::fstat(fd).map(|st| st.st_size);
+                matches!((offset, size), (Ok(at), Ok(size)) if i64::try_from(at).is_ok_and(|at| at < size))
+            }
+            Backlog::Unknown => false,
+        }
+    }
+}
+
 struct DirState {
     end: DirEnd,
     hangup: Hangup,
+    /// What its source still holds, looked at when the destination hangs up.
+    backlog: Backlog,
+    /// Its EOF is passed on by the session (a `fail_both` session, a socket destination).
+    defer_eof: bool,
+    /// It reached EOF and the session has not passed it on yet.
+    eof_owed: bool,
     /// The destination hung up while bytes were in flight: wait for the copy to fail.
     hup_pending: bool,
     to_stdout: bool,
@@ -181,6 +262,8 @@ pub struct Session {
     waker: Waker,
     abort: Arc<AtomicBool>,
     aborters: [Aborter; 2],
+    /// A `fail_both` session failed its connections.
+    failing: bool,
     child: Option<ExecChild>,
     /// The child's status, if it was reaped while the session ran.
     child_status: Option<std::process::ExitStatus>,
@@ -259,12 +342,20 @@ impl Session {
             state.to_stdout = output_is_stdout(&output);
             state.into_child = into_child(dir);
             state.hangup = hangup_of(&output, child.as_ref(), state.into_child);
+            state.backlog = Backlog::of(&input);
             let meter = match dir {
                 Dir::Send => Arc::clone(&sent),
                 Dir::Recv => Arc::clone(&received),
             };
             let copy_cfg = cfg.copy.clone();
             let tap = cfg.tap.clone();
+            // In a `fail_both` session a socket's EOF is passed on by the session, once it
+            // knows the other direction did not fail because of the same event.
+            state.defer_eof = cfg.fail_both && output.close_how() == CloseHow::Shutdown;
+            let ends = Ends {
+                fail_both: cfg.fail_both,
+                defer_eof: state.defer_eof,
+            };
             let (tx, wake) = (tx.clone(), waker.sender()?);
             std::thread::Builder::new()
                 .name(format!("{dir:?}").to_lowercase())
@@ -278,6 +369,7 @@ impl Session {
                         &copy_cfg,
                         tap.as_deref(),
                         dir,
+                        ends,
                     );
                     meter.finish(Instant::now());
                     drop(input);
@@ -297,6 +389,7 @@ impl Session {
             waker,
             abort: Arc::new(AtomicBool::new(false)),
             aborters,
+            failing: false,
             child,
             child_status: None,
             from_child,
@@ -331,9 +424,19 @@ impl Session {
     /// every wake-up (SIGUSR1 reports).
     pub fn wait(mut self, signals: Option<&Signals>, mut on_wake: impl FnMut()) -> Outcome {
         let end = self.run_loop(signals, &mut on_wake);
-        // Unblock copies still running on a socket (a half whose peer hung up).
-        for a in &self.aborters {
-            a.abort();
+        // The duplicates of the sources must not outlive the session's decision: one of a
+        // command's stdout would keep the pipe readable for it.
+        for d in &mut self.dirs {
+            d.backlog = Backlog::Unknown;
+        }
+        // A failed `fail_both` session has reset its connections already; shutting them
+        // down now would give a Unix peer an EOF before the last close can reset it.
+        let failing = self.failing;
+        if !failing {
+            // Unblock copies still running on a socket (a half whose peer hung up).
+            for a in &self.aborters {
+                a.abort();
+            }
         }
         // A child that finished its part gets a moment to exit on its own.
         let grace = if end == End::Complete {
@@ -348,21 +451,24 @@ impl Session {
         // The command is gone but something it started still holds its stdout, so the
         // copy reading it would wait (and keep its descriptors) for as long as that lives.
         // Its end may be decided already (the client hung up): what matters is its thread.
-        if let (Some(child), Some(dir)) = (&self.child, self.from_child) {
+        if let (true, Some(dir)) = (self.child.is_some(), self.from_child) {
             // A copy about to report its EOF gets a moment, so that a background job the
             // command started properly (its output elsewhere) is not stopped for nothing.
-            let until = Instant::now() + Duration::from_millis(100);
-            while !self.dirs[dir as usize].thread_done {
-                let left = until.saturating_duration_since(Instant::now());
-                match self.rx.recv_timeout(left) {
-                    Ok((d, _)) => self.dirs[d as usize].thread_done = true,
-                    Err(_) => break,
-                }
-            }
-            if !self.dirs[dir as usize].thread_done {
+            if !self.join_copies(&[dir], Duration::from_millis(100))
+                && let Some(child) = &self.child
+            {
                 child.stop_group();
             }
         }
+        // The copies the reset unblocked end now, and with them the last descriptors of
+        // the connections, closed with what was not read still queued. One blocked
+        // writing to a peer that does not read is unblocked by a shutdown after a moment.
+        if failing && !self.join_copies(&DIRS, Duration::from_millis(100)) {
+            for a in &self.aborters {
+                a.abort();
+            }
+        }
+        let into_child = DIRS.into_iter().find(|d| self.dirs[*d as usize].into_child);
         let [send, recv] = self.dirs;
         Outcome {
             end,
@@ -373,30 +479,75 @@ impl Session {
             sent: self.sent,
             received: self.received,
             child_status,
+            into_child,
         }
+    }
+
+    /// Waits up to `limit` for the copies of `dirs` to report; true if they all have.
+    fn join_copies(&mut self, dirs: &[Dir], limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        while !dirs.iter().all(|d| self.dirs[*d as usize].thread_done) {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((d, _)) => self.dirs[d as usize].thread_done = true,
+                Err(_) => return false,
+            }
+        }
+        true
     }
 
     fn run_loop(&mut self, signals: Option<&Signals>, on_wake: &mut impl FnMut()) -> End {
         loop {
             while let Ok((dir, result)) = self.rx.try_recv() {
+                let undelivered = self.waiting(dir) != Waiting::Nowhere;
                 let state = &mut self.dirs[dir as usize];
                 state.thread_done = true;
                 let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
                 state.end = match result {
-                    Ok(()) => DirEnd::Eof,
+                    Ok(()) => {
+                        state.eof_owed = state.defer_eof;
+                        DirEnd::Eof
+                    }
                     Err(CopyError::Write(e)) if state.to_stdout && broken(&e) => {
                         return End::StdoutGone;
                     }
-                    // A command that exits (or closes its stdin) without reading all of
-                    // its input made that choice; it is not a broken connection.
-                    Err(CopyError::Write(e)) if state.into_child && broken(&e) => DirEnd::PeerGone,
+                    // The destination went away for good while this direction held nothing
+                    // for it (a splice into a pipe whose reader has gone fails before it
+                    // looks at its source): as if the hang-up had been seen first.
+                    Err(CopyError::Write(e)) if broken(&e) && !undelivered => DirEnd::PeerGone,
+                    // Also a command that exits (or closes its stdin) while there is more
+                    // for it: what it did not read is lost, as with a peer that hangs up.
                     Err(e) => DirEnd::Failed(e),
                 };
+            }
+            if self.cfg.fail_both {
+                // An EOF may come with the failure of the other direction (a peer that
+                // closed with bytes still on their way to it): look at the hang-ups first.
+                if self.dirs.iter().any(|d| d.eof_owed)
+                    && let Some(end) = self.poll_once(Some(Duration::ZERO))
+                {
+                    return end;
+                }
+                if self.dirs.iter().any(|d| d.end.failed()) {
+                    // Both peers are told at once; no EOF owed is passed on.
+                    self.failing = true;
+                    for a in &self.aborters {
+                        a.fail();
+                    }
+                    return End::Failed;
+                }
+                // A copy bound to fail soon (`hup_pending`) may still turn this session
+                // into a failure: the EOFs wait for it.
+                if !self.dirs.iter().any(|d| d.hup_pending) {
+                    for d in &mut self.dirs {
+                        d.pass_eof();
+                    }
+                }
             }
             // A failed direction has passed its half-close on like an EOF; the other one
             // runs to its own end, so what still comes the other way is not cut off.
             if self.dirs.iter().all(|d| d.end.is_over()) {
-                let failed = self.dirs.iter().any(|d| matches!(d.end, DirEnd::Failed(_)));
+                let failed = self.dirs.iter().any(|d| d.end.failed());
                 return if failed { End::Failed } else { End::Complete };
             }
             if self.abort.load(Ordering::SeqCst) {
@@ -428,19 +579,36 @@ impl Session {
         }
     }
 
+    /// Where bytes for a direction's destination still wait, if anywhere.
+    fn waiting(&self, dir: Dir) -> Waiting {
+        // The source first, then what the copy holds: a copy marks what it takes in flight
+        // right after its read returns, so only a read returning at this very instant
+        // could pass between the two looks unseen.
+        let queued = self.dirs[dir as usize].backlog.holds_bytes();
+        if self.meter(dir).in_flight() {
+            Waiting::InFlight
+        } else if queued {
+            Waiting::Queued
+        } else {
+            Waiting::Nowhere
+        }
+    }
+
+    fn meter(&self, dir: Dir) -> &Meter {
+        match dir {
+            Dir::Send => &self.sent,
+            Dir::Recv => &self.received,
+        }
+    }
+
     /// True when a direction still running holds bytes it could not deliver, or faces a
     /// destination that takes nothing more (a socket or our stdout that is full).
     fn data_stuck(&self) -> bool {
-        self.dirs.iter().enumerate().any(|(i, d)| {
+        DIRS.iter().zip(&self.dirs).any(|(dir, d)| {
             if d.end.is_over() {
                 return false;
             }
-            let meter = if i == Dir::Send as usize {
-                &self.sent
-            } else {
-                &self.received
-            };
-            if meter.in_flight() {
+            if self.meter(*dir).in_flight() {
                 return true;
             }
             match &d.hangup {
@@ -492,21 +660,18 @@ impl Session {
             self.waker.drain();
         }
         for i in fired {
-            let meter = if i == Dir::Send as usize {
-                &self.sent
-            } else {
-                &self.received
-            };
-            let state = &mut self.dirs[i];
-            if state.to_stdout {
+            if self.dirs[i].to_stdout {
                 return Some(End::StdoutGone);
             }
-            if meter.in_flight() {
+            let waiting = self.waiting(DIRS[i]);
+            let state = &mut self.dirs[i];
+            match waiting {
                 // Bytes are on their way to a destination that is gone: the copy will fail
                 // and say so.
-                state.hup_pending = true;
-            } else {
-                state.end = DirEnd::PeerGone;
+                Waiting::InFlight => state.hup_pending = true,
+                // Bytes still wait for a destination that is gone for good: lost.
+                Waiting::Queued => state.end = DirEnd::Cut,
+                Waiting::Nowhere => state.end = DirEnd::PeerGone,
             }
         }
         None
@@ -514,10 +679,22 @@ impl Session {
 }
 
 impl DirState {
+    /// Passes on an EOF owed: shuts the destination socket (a duplicate) for writing.
+    fn pass_eof(&mut self) {
+        if std::mem::take(&mut self.eof_owed)
+            && let Hangup::Socket(fd) = &self.hangup
+        {
+            let _ = rustix::net::shutdown(fd, rustix::net::Shutdown::Write);
+        }
+    }
+
     fn new(hangup: Hangup, to_stdout: bool) -> DirState {
         DirState {
             end: DirEnd::Unfinished,
             hangup,
+            backlog: Backlog::Unknown,
+            defer_eof: false,
+            eof_owed: false,
             hup_pending: false,
             to_stdout,
             into_child: false,
@@ -556,9 +733,19 @@ fn shut(input: Option<Input>, output: Option<Output>) {
     }
 }
 
+/// What a direction does with its ends when its copy is over.
+#[derive(Clone, Copy, Debug)]
+struct Ends {
+    /// On failure, leave both ends to the session, which fails them.
+    fail_both: bool,
+    /// On EOF, leave the half-close to the session.
+    defer_eof: bool,
+}
+
 /// One direction: the copy, then the half-close. A copy that fails still tells both ends
 /// this direction is over (the destination gets EOF, a socket source stops taking data),
-/// so the peer can finish the other direction.
+/// so the peer can finish the other direction; in a `fail_both` session it leaves them to
+/// the session.
 fn run_direction(
     input: &mut Input,
     output: &mut Output,
@@ -566,6 +753,7 @@ fn run_direction(
     cfg: &CopyConfig,
     tap: Option<&dyn Tap>,
     dir: Dir,
+    ends: Ends,
 ) -> Result<(), CopyError> {
     let copied = match tap {
         Some(tap) => {
@@ -580,11 +768,19 @@ fn run_direction(
         None => copy(input, output, meter, cfg),
     };
     if let Err(e) = copied {
-        let _ = output.close_write();
-        if input.kind().is_socket() {
-            let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
+        if !ends.fail_both {
+            let _ = output.close_write();
+            if input.kind().is_socket() {
+                let _ = rustix::net::shutdown(input.fd(), rustix::net::Shutdown::Read);
+            }
+        } else if !ends.defer_eof {
+            // A pipe into a command: closing it is all that can be said.
+            let _ = output.close_write();
         }
         return Err(e);
+    }
+    if ends.defer_eof {
+        return Ok(());
     }
     output.close_write().map_err(CopyError::Write)
 }

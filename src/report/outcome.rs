@@ -45,12 +45,10 @@ pub fn judge(outcome: &Outcome, sides: &Sides<'_>) -> (&'static str, Option<anyh
         End::Failed => {
             let failed = [(Dir::Send, &outcome.send), (Dir::Recv, &outcome.recv)]
                 .into_iter()
-                .find_map(|(d, e)| match e {
-                    DirEnd::Failed(err) => Some((d, err)),
-                    _ => None,
-                });
+                .find(|(_, e)| e.failed());
             let err = match failed {
-                Some((dir, e)) => failure(dir, e, sides),
+                Some((dir, DirEnd::Failed(e))) => failure(dir, e, outcome.into_child, sides),
+                Some((dir, _)) => cut(dir, outcome.into_child, sides),
                 None => anyhow!("the connection to {} failed", sides.remote),
             };
             ("failed", Some(err))
@@ -58,21 +56,49 @@ pub fn judge(outcome: &Outcome, sides: &Sides<'_>) -> (&'static str, Option<anyh
     }
 }
 
-fn failure(dir: Dir, e: &CopyError, sides: &Sides<'_>) -> anyhow::Error {
+/// Where a direction reads and writes: (source, destination).
+fn ends<'a>(dir: Dir, sides: &Sides<'a>) -> (&'a str, &'a str) {
+    match dir {
+        Dir::Send => (sides.local_in, sides.remote),
+        Dir::Recv => (sides.remote, sides.local_out),
+    }
+}
+
+/// What a destination that went away did, in words.
+fn gone(dir: Dir, into_child: Option<Dir>) -> &'static str {
+    if into_child == Some(dir) {
+        "the command stopped reading"
+    } else {
+        "the peer closed the connection"
+    }
+}
+
+/// A direction whose destination went away for good with bytes still waiting for it.
+fn cut(dir: Dir, into_child: Option<Dir>, sides: &Sides<'_>) -> anyhow::Error {
+    let (from, to) = ends(dir, sides);
+    anyhow!(
+        "could not send all of {from} to {to}: {} before it was all sent",
+        gone(dir, into_child)
+    )
+}
+
+fn failure(dir: Dir, e: &CopyError, into_child: Option<Dir>, sides: &Sides<'_>) -> anyhow::Error {
     use std::io::ErrorKind as K;
     let io = e.io();
     // A bounded wait that ran out (a datagram queue that stayed full under --wait): 124.
     if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<TimedOut>()) {
         return anyhow::Error::new(TimedOut(format!("could not send to {}: {t}", sides.remote)));
     }
-    let gone = matches!(io.kind(), K::BrokenPipe | K::ConnectionReset);
+    let lost = matches!(io.kind(), K::BrokenPipe | K::ConnectionReset);
     match (dir, e) {
         (Dir::Send, CopyError::Read(_)) => anyhow!("could not read {}: {io}", sides.local_in),
-        (Dir::Send, CopyError::Write(_)) if gone => anyhow!(
-            "could not send all of {} to {}: the peer closed the connection ({io})",
-            sides.local_in,
-            sides.remote
-        ),
+        (_, CopyError::Write(_)) if lost => {
+            let (from, to) = ends(dir, sides);
+            anyhow!(
+                "could not send all of {from} to {to}: {} ({io})",
+                gone(dir, into_child)
+            )
+        }
         (Dir::Send, CopyError::Write(_)) => anyhow!("could not send to {}: {io}", sides.remote),
         (Dir::Recv, CopyError::Read(_)) => anyhow!("could not receive from {}: {io}", sides.remote),
         (Dir::Recv, CopyError::Write(_)) => {

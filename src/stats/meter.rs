@@ -3,6 +3,8 @@
 //! shared between the copying thread and whoever reports (stats, progress, SIGUSR1), so
 //! every field is atomic; a copy updates it once per chunk.
 
+use std::os::fd::OwnedFd;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,10 @@ pub struct Meter {
     write_wait_ns: AtomicU64,
     /// True while the copy holds bytes it has read but not yet delivered.
     in_flight: AtomicBool,
+    /// The private pipe a splicing copy moves its bytes through (a duplicate of its read
+    /// end): what it holds was taken from the source and is not delivered yet. The kernel
+    /// moves bytes into it in one step, so no byte is ever out of both the source and it.
+    staging: OnceLock<OwnedFd>,
 }
 
 impl Meter {
@@ -30,6 +36,7 @@ impl Meter {
             read_wait_ns: AtomicU64::new(0),
             write_wait_ns: AtomicU64::new(0),
             in_flight: AtomicBool::new(false),
+            staging: OnceLock::new(),
         }
     }
 
@@ -66,8 +73,19 @@ impl Meter {
         self.in_flight.store(v, Ordering::SeqCst);
     }
 
+    /// True while the copy holds bytes it has read but not yet delivered: in its buffer,
+    /// or in its private pipe.
     pub fn in_flight(&self) -> bool {
         self.in_flight.load(Ordering::SeqCst)
+            || self
+                .staging
+                .get()
+                .is_some_and(|fd| rustix::io::ioctl_fionread(fd).is_ok_and(|n| n > 0))
+    }
+
+    /// Registers the private pipe of a splicing copy (see [`Meter::in_flight`]).
+    pub fn set_staging(&self, pipe_read_end: OwnedFd) {
+        let _ = self.staging.set(pipe_read_end);
     }
 
     /// Marks the copy finished at `now`.

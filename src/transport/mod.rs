@@ -173,6 +173,33 @@ impl Aborter {
             let _ = rustix::net::shutdown(fd, rustix::net::Shutdown::Both);
         }
     }
+
+    /// Ends a connection so that its peer sees a failure rather than a clean EOF, as far as
+    /// the OS allows. A TCP peer is reset at once (`SO_LINGER` 0, then a disconnect sends
+    /// RST whatever other descriptors share the socket). A Unix stream or seqpacket peer's
+    /// further writes fail (EPIPE), and what it sent that was not read stays queued, so
+    /// that the last close of the socket resets it (ECONNRESET); one that has nothing left
+    /// unread sees only EOF then, as Unix sockets have no reset of their own. Readers of
+    /// this connection are unblocked; a writer blocked on it is not (see
+    /// [`Aborter::abort`]).
+    pub fn fail(&self) {
+        use rustix::net::{AddressFamily, Shutdown, SocketType, sockopt};
+        let Some(fd) = &self.fd else {
+            return;
+        };
+        if sockopt::socket_type(fd) == Ok(SocketType::DGRAM) {
+            // One socket shared by every sender: nothing to reset.
+            return;
+        }
+        let family = rustix::net::getsockname(fd).map(|a| a.address_family());
+        if matches!(family, Ok(AddressFamily::INET | AddressFamily::INET6)) {
+            let _ = sockopt::set_socket_linger(fd, Some(Duration::ZERO));
+            if rustix::net::connect_unspec(fd).is_ok() {
+                return;
+            }
+        }
+        let _ = rustix::net::shutdown(fd, Shutdown::Read);
+    }
 }
 
 /// How to reach an address.

@@ -210,3 +210,58 @@ fn connect_stdout_delivers_each_message_before_the_next_arrives() {
     watchdog.join().expect("watchdog");
     assert!(status.success());
 }
+
+/// A peer that accepts and closes at once without reading: the stdin it never got is lost,
+/// so exit 1 naming the address, never 0, however the race between its close and our
+/// first send goes. Stdin is a regular file, then a pipe that already holds the bytes (its
+/// writer stays open: only the peer can end the session).
+#[test]
+fn a_peer_that_closes_before_stdin_was_sent_is_exit_1() {
+    use std::process::Stdio;
+    let env = Env::new();
+    let listener = UnixListener::bind(env.path("s")).expect("bind");
+    let rounds = 30;
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 * rounds {
+            let (c, _) = listener.accept().expect("accept");
+            drop(c);
+        }
+    });
+    std::fs::write(env.path("in"), b"hi\n").expect("write");
+    let run = |stdin: Stdio| {
+        let mut c = env.cmd(["connect", "--stats", "./s"]);
+        c.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let out = Proc::spawn_raw(c).finish();
+        out.assert_code(1).one_error(&["unix:./s"]);
+        let line = out.error_lines()[0];
+        assert!(
+            line.contains("could not send all of stdin") || line.contains("reset"),
+            "{line}"
+        );
+    };
+    for _ in 0..rounds {
+        run(Stdio::from(
+            std::fs::File::open(env.path("in")).expect("open"),
+        ));
+        let (r, mut w) = std::io::pipe().expect("pipe");
+        w.write_all(b"hi\n").expect("fill the pipe");
+        run(Stdio::from(r));
+        drop(w);
+    }
+    server.join().expect("server");
+}
+
+/// A command that stops reading its stdin (it exits, or closes it) while more is coming:
+/// what it did not take is lost, so exit 1 naming the command, not 0.
+#[test]
+fn a_command_that_stops_reading_is_exit_1() {
+    let env = Env::new();
+    let data = random_bytes(5 << 20, 12);
+    for cmd in ["head -c 10 >/dev/null", "exec 0<&-; sleep 1"] {
+        let addr = format!("exec:{cmd}");
+        let out = env.run(["connect", "--stats", &addr], &data);
+        out.assert_code(1)
+            .one_error(&[&addr, "could not send all of stdin", "stopped reading"])
+            .stderr_has("[failed]");
+    }
+}

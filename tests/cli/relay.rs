@@ -509,3 +509,117 @@ fn relay_from_a_fifo_it_created_keeps_it_until_exit() {
     r.finish().assert_code(143);
     assert!(!env.path("f").exists(), "removed at exit");
 }
+
+/// A backend command that stops reading while the client still sends: the relay counts
+/// the connection failed and exits 1, as it does for a socket backend.
+#[test]
+fn a_backend_command_that_stops_reading_fails_the_connection() {
+    let env = Env::new();
+    let relay = relay(&env, &["--count", "1", "./r", "exec:head -c 10 >/dev/null"]);
+    let data = random_bytes(5 << 20, 13);
+    env.run(["connect", "./r"], &data)
+        .assert_code(1)
+        .one_error(&["unix:./r"]);
+    let out = relay.finish();
+    out.assert_code(1)
+        .stderr_has("closed connection 1 (failed)")
+        .stderr_has("stopped reading");
+}
+
+/// A back end that closes with bytes it never read: the kernel resets the relay's
+/// connection to it. Returns once that back end has gone; `go` lets it close.
+fn resetting_backend(
+    env: &Env,
+    name: &str,
+) -> (
+    std::thread::JoinHandle<()>,
+    std::sync::mpsc::Sender<()>,
+    std::sync::mpsc::Receiver<()>,
+) {
+    let listener = UnixListener::bind(env.path(name)).expect("bind");
+    let (go, wait_go) = std::sync::mpsc::channel::<()>();
+    let (arrived, data_arrived) = std::sync::mpsc::channel::<()>();
+    let backend = std::thread::spawn(move || {
+        let (c, _) = listener.accept().expect("accept");
+        // Wait for data, never read it, close when told: a reset.
+        let mut p = [rustix::event::PollFd::new(&c, rustix::event::PollFlags::IN)];
+        rustix::event::poll(&mut p, None).expect("poll");
+        let _ = arrived.send(());
+        let _ = wait_go.recv_timeout(DEADLINE);
+        drop(c);
+    });
+    (backend, go, data_arrived)
+}
+
+/// A back end that resets reaches a TCP client as a reset, not as a clean end: the relay
+/// resets the client's connection (SO_LINGER 0), so `connect` exits 1.
+#[test]
+fn a_backend_reset_reaches_a_tcp_client_as_a_reset() {
+    let env = Env::new();
+    let (backend, go, _arrived) = resetting_backend(&env, "p");
+    drop(go);
+    let relay = relay(&env, &["--count", "1", "tcp:127.0.0.1:0", "./p"]);
+    let ready = crate::transfer::listening_address(&relay.stderr_now());
+    let addr = ready.split(',').next().expect("address").to_owned();
+    env.run(["connect", &addr], b"hi\n")
+        .assert_code(1)
+        .one_error(&[&addr, "reset"]);
+    backend.join().expect("backend");
+    relay
+        .finish()
+        .assert_code(1)
+        .stderr_has("could not read unix:./p")
+        .stderr_has("closed connection 1 (failed)");
+}
+
+/// The same on a Unix socket: a client whose bytes the relay had not read yet gets
+/// ECONNRESET when it reads, not EOF. (One with nothing left unread can only see EOF:
+/// Unix sockets have no reset of their own; see `relay --help`.)
+#[test]
+fn a_backend_reset_reaches_a_unix_client_with_unread_bytes_as_a_reset() {
+    let env = Env::new();
+    let (backend, go, arrived) = resetting_backend(&env, "p");
+    let relay = relay(&env, &["--count", "1", "./r", "./p"]);
+    let mut client = UnixStream::connect(env.path("r")).expect("connect");
+    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    // Fill every buffer on the way: the back end reads nothing, so the relay ends up
+    // blocked writing to it, and what we send then stays unread in the relay's queue. It
+    // is blocked once our socket stays full for a while.
+    client.set_nonblocking(true).expect("nonblocking");
+    let chunk = vec![b'x'; 64 << 10];
+    let settled = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 300_000_000,
+    };
+    loop {
+        match client.write(&chunk) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let mut p = [rustix::event::PollFd::new(
+                    &client,
+                    rustix::event::PollFlags::OUT,
+                )];
+                if again(|| Ok(rustix::event::poll(&mut p, Some(&settled))?)).expect("poll") == 0 {
+                    break;
+                }
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    client.set_nonblocking(false).expect("blocking");
+    arrived
+        .recv_timeout(DEADLINE)
+        .expect("the back end got data");
+    go.send(()).expect("close the back end");
+    backend.join().expect("backend");
+    let mut buf = [0u8; 16];
+    let got = client.read(&mut buf);
+    assert!(
+        matches!(&got, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "want a reset, got {got:?}"
+    );
+    relay
+        .finish()
+        .assert_code(1)
+        .stderr_has("closed connection 1 (failed)");
+}

@@ -271,3 +271,43 @@ fn quiet_keeps_errors_and_requested_reports() {
         .assert_code(1)
         .one_error(&["unix:./none"]);
 }
+
+#[test]
+fn connect_prints_the_total_when_no_connection_was_made() {
+    // SPEC §3: one `total` record at exit, even when the connection failed, as `listen`
+    // and `relay` do when no client came.
+    let env = Env::new();
+    for (args, code) in [
+        (&["connect", "--stats=json", "./nothere.sock"][..], 1),
+        (
+            &[
+                "connect",
+                "--stats=json",
+                "--wait",
+                "200ms",
+                "./nothere.sock",
+            ][..],
+            124,
+        ),
+    ] {
+        let out = env.run(args, b"");
+        out.assert_code(code).one_error(&["unix:./nothere.sock"]);
+        let (conns, totals) = records(&out);
+        assert!(conns.is_empty(), "{args:?}: {}", out.stderr);
+        assert_eq!(totals.len(), 1, "{args:?}: {}", out.stderr);
+        let t = &totals[0];
+        assert_eq!(
+            (
+                t.kind.as_str(),
+                t.connections,
+                t.sent_bytes,
+                t.received_bytes
+            ),
+            ("total", 0, 0, 0),
+            "{args:?}"
+        );
+    }
+    env.run(["connect", "--stats", "./nothere.sock"], b"")
+        .assert_code(1)
+        .stderr_has("total: 0 connections");
+}
