@@ -75,6 +75,13 @@ impl RelayConfig {
                 return Err(usage("relay needs FROM and TO, or --intercept PATH".into()));
             }
         };
+        if let (From::Serve(a), Some(to)) = (&from, &args.to)
+            && a == to
+        {
+            return Err(usage(format!(
+                "cannot relay {a} to itself: every connection would connect back to the relay"
+            )));
+        }
         let from_addr = args.from.as_ref().filter(|_| args.intercept.is_none());
         let ends: Vec<&Address> = from_addr.iter().copied().chain(&args.to).collect();
         check_raw_messages(&args.transfer, &ends)?;

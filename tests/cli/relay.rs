@@ -428,6 +428,11 @@ fn intercept_refuses_what_is_not_a_live_socket() {
     env.run(["relay", "exec:cat", "./x"], b"")
         .assert_code(2)
         .one_error(&["a command has no clients"]);
+    // Relaying an address to itself would connect back to the relay without end.
+    env.run(["relay", "./r", "unix:./r"], b"")
+        .assert_code(2)
+        .one_error(&["to itself"]);
+    assert!(!env.path("r").exists(), "nothing is created");
 }
 
 /// A slow consumer applies backpressure: the relay buffers at most a chunk each way.
