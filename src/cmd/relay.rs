@@ -11,7 +11,7 @@ use super::{Ctx, Transfer, check_raw_messages, require_stdout};
 use crate::addr::Address;
 use crate::cli::RelayArgs;
 use crate::engine::SessionConfig;
-use crate::error::{ExitStatus, UsageError};
+use crate::error::{ExitStatus, UsageError, hinted};
 use crate::report::StatsOut;
 use crate::report::hexdump::HexDump;
 use crate::server::handlers::RelayHandler;
@@ -147,14 +147,22 @@ pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
     }
     // The dump first: a dump that cannot be written must not leave a socket behind.
     let dump = match (&cfg.dump, cfg.hex) {
-        (Some(path), _) => Some(Arc::new(
-            HexDump::to_file(path, to.to_string()).with_context(|| {
-                format!(
-                    "cannot write the dump to {}",
-                    escape(&path.display().to_string())
-                )
-            })?,
-        )),
+        (Some(path), _) => {
+            let shown = escape(&path.display().to_string());
+            let dump = HexDump::to_file(path, to.to_string()).map_err(|e| {
+                let symlink = e.raw_os_error() == Some(libc::ELOOP);
+                let e = anyhow::Error::new(e).context(format!("cannot write the dump to {shown}"));
+                if symlink {
+                    hinted(
+                        e,
+                        format!("{shown} is a symbolic link, which ipctool never writes through: name the file itself"),
+                    )
+                } else {
+                    e
+                }
+            })?;
+            Some(Arc::new(dump))
+        }
         (None, true) => Some(Arc::new(HexDump::to_stderr(&ctx.printer, to.to_string()))),
         (None, false) => None,
     };

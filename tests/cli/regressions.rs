@@ -252,6 +252,20 @@ fn review_dump_into_a_fifo_is_refused_at_once() {
     assert!(!env.path("r").exists(), "no socket left behind");
 }
 
+/// `relay --dump` onto a symlink said only "Too many levels of symbolic links".
+#[test]
+fn review_dump_onto_a_symlink_is_refused_with_a_hint() {
+    let env = Env::new();
+    std::fs::write(env.path("target"), b"keep").expect("target");
+    std::os::unix::fs::symlink(env.path("target"), env.path("d")).expect("symlink");
+    env.run(["relay", "--dump", "./d", "./r", "exec:cat"], b"")
+        .assert_code(1)
+        .one_error(&["./d"])
+        .stderr_has("hint: ./d is a symbolic link");
+    assert_eq!(std::fs::read(env.path("target")).expect("target"), b"keep");
+    assert!(!env.path("r").exists(), "no socket left behind");
+}
+
 /// `listen -e` used to keep a copy thread and its descriptors for as long as something
 /// the command started in the background held its stdout.
 #[test]
