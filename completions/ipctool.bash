@@ -171,10 +171,6 @@ _ipctool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --stats)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
-                    return 0
-                    ;;
                 --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -337,10 +333,6 @@ _ipctool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --stats)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
-                    return 0
-                    ;;
                 --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -405,10 +397,6 @@ _ipctool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --stats)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -459,10 +447,6 @@ _ipctool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --stats)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
-                    return 0
-                    ;;
                 --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -484,12 +468,16 @@ _ipctool() {
 # Addresses (added to clap's completion): where clap offers nothing for a word that is not
 # a flag, offer the address prefixes and paths; after unix:, fifo:, unix-dgram: or
 # seqpacket:, complete the path. COMP_WORDBREAKS usually splits words at ':', so the
-# replacements drop what bash already considers typed.
+# replacements drop what bash already considers typed. Options that take their value only
+# as --NAME=VALUE complete it in that form.
 _ipctool_with_addresses() {
-    _ipctool "$@"
-    [[ ${#COMPREPLY[@]} -eq 0 ]] || return 0
     local line="${COMP_LINE:0:COMP_POINT}" word sub w
     word="${line##*[[:space:]]}"
+    case "$word" in
+        --stats=*) _ipctool_equals_value "$word" human json; return 0 ;;
+    esac
+    _ipctool "$@"
+    [[ ${#COMPREPLY[@]} -eq 0 ]] || return 0
     [[ $word == -* ]] && return 0
     for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
         case "$w" in connect|listen|relay) sub=$w; break ;; esac
@@ -515,6 +503,15 @@ _ipctool_with_addresses() {
     COMPREPLY=( "${out[@]}" )
     compopt -o nospace 2>/dev/null
     return 0
+}
+
+# The value of --NAME=VALUE ($1 is the word typed so far, the rest the values); without
+# '=' in COMP_WORDBREAKS, bash replaces the whole word.
+_ipctool_equals_value() {
+    local word=$1
+    shift
+    COMPREPLY=( $(compgen -W "$*" -- "${word#*=}") )
+    [[ $COMP_WORDBREAKS == *=* ]] || COMPREPLY=( "${COMPREPLY[@]/#/${word%%=*}=}" )
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then

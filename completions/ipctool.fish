@@ -40,7 +40,7 @@ complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "pipe" -d 'Copy stdi
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "bench" -d 'Benchmark IPC transports on this machine, cross-process'
 complete -c ipctool -n "__fish_ipctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l wait -d 'Retry while nothing listens (missing path, refused, full backlog, FIFO without a reader, a datagram receive queue that stays full), for up to DURATION; then exit 124' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
+complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -f -a "human\t'One line per record, for people'
 json\t'One JSON object per line (JSON Lines), for programs'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand connect" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
@@ -61,7 +61,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l count -d 'Exi
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
+complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -f -a "human\t'One line per record, for people'
 json\t'One JSON object per line (JSON Lines), for programs'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand listen" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
@@ -85,7 +85,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l count -d 'Exit
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l allow-uid -d 'Serve only peers with one of these user ids; others are refused and logged' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l timeout -d 'Exit 124 if no client arrives within DURATION' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l mode -d 'Mode of the socket file or FIFO created (octal), exactly, whatever the umask' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -r -f -a "human\t'One line per record, for people'
+complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l stats -d 'Print a summary on stderr at exit: bytes each way, duration, throughput' -f -a "human\t'One line per record, for people'
 json\t'One JSON object per line (JSON Lines), for programs'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l idle-timeout -d 'Close a connection after this long with no traffic either way (e.g. 30s)' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand relay" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
@@ -115,7 +115,7 @@ complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s h -l help -d 
 complete -c ipctool -n "__fish_ipctool_using_subcommand mkfifo" -s V -l version -d 'Print version'
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s s -l size -d 'The bytes expected on stdin, for a bar, percent and ETA (e.g. 1G)' -r
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -s L -l rate-limit -d 'Move at most RATE bytes per second through each hop (e.g. 20M, 512KiB/s)' -r
-complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l stats -d 'Print a summary on stderr at exit: bytes and throughput per hop, the bottleneck' -r -f -a "human\t'One line per record, for people'
+complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l stats -d 'Print a summary on stderr at exit: bytes and throughput per hop, the bottleneck' -f -a "human\t'One line per record, for people'
 json\t'One JSON object per line (JSON Lines), for programs'"
 complete -c ipctool -n "__fish_ipctool_using_subcommand pipe" -l color -d 'When to use colour on stderr and in tables' -r -f -a "auto\t'Colour where the stream is a terminal and NO_COLOR is unset'
 always\t'Always colour'

@@ -199,9 +199,10 @@ EXAMPLES:
 /// both directions have ended (half-close is honoured both ways).
 ///
 /// With -k, serves clients concurrently until a signal or --count: what they send goes to
-/// stdout in whole lines (two clients never split one line), stdin is sent to every
-/// connected client (a slow client slows the broadcast; EOF on stdin does not stop the
-/// server), and a client's connection ends as soon as it closes its side. With -e, each
+/// stdout in whole lines (two clients never split one line; a client's unterminated last
+/// line is ended with a newline when another client's data follows it), stdin is sent to
+/// every connected client (a slow client slows the broadcast; EOF on stdin does not stop
+/// the server), and a client's connection ends as soon as it closes its side. With -e, each
 /// client gets its own `sh -c CMD` instead, its stdin and stdout joined to the client.
 ///
 /// Socket files are created with exactly --mode (0600 by default) whatever the umask, and

@@ -7,6 +7,10 @@
 //! it offers the address prefixes (`unix:`, `@`, `fifo:`, `exec:`, `tcp:` ...) and file
 //! paths, and after `unix:`, `fifo:`, `unix-dgram:` or `seqpacket:` it completes the path.
 //! elvish and PowerShell keep clap's completion.
+//!
+//! clap_complete's bash and fish scripts ignore `require_equals`: they offer the values of
+//! `--stats[=FORMAT]` as the next word, which the parser takes as a new argument (a `pipe`
+//! stage, an address). Here those options offer their values only in the `--NAME=` form.
 
 use std::io;
 use std::path::Path;
@@ -27,15 +31,130 @@ pub const SHELLS: [(Shell, &str); 5] = [
 
 /// The completion script for one shell.
 pub fn completion(shell: Shell) -> String {
+    let mut cmd = visible_command();
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut visible_command(), "ipctool", &mut out);
+    clap_complete::generate(shell, &mut cmd, "ipctool", &mut out);
     let script = String::from_utf8(out).expect("clap_complete writes UTF-8");
+    let equals = equals_only(&cmd);
     match shell {
-        Shell::Bash => bash_addresses(script),
+        Shell::Bash => bash_equals_only(bash_addresses(script), &equals),
         Shell::Zsh => zsh_addresses(script),
-        Shell::Fish => fish_addresses(script),
+        Shell::Fish => fish_addresses(fish_equals_only(script, &equals)),
         _ => script,
     }
+}
+
+/// A long option that takes its value only as `--NAME=VALUE` (`require_equals`).
+#[derive(Debug, PartialEq, Eq)]
+struct EqualsOnly {
+    long: String,
+    values: Vec<String>,
+}
+
+/// The `require_equals` options of the whole tree, once per long name (their values are
+/// the same wherever the name is used: see the tests).
+fn equals_only(cmd: &clap::Command) -> Vec<EqualsOnly> {
+    let mut found: Vec<EqualsOnly> = Vec::new();
+    let mut stack = vec![cmd];
+    while let Some(c) = stack.pop() {
+        for a in c.get_arguments().filter(|a| a.is_require_equals_set()) {
+            let Some(long) = a.get_long() else { continue };
+            if found.iter().any(|o| o.long == long) {
+                continue;
+            }
+            let values = a
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_owned())
+                .collect();
+            found.push(EqualsOnly {
+                long: long.to_owned(),
+                values,
+            });
+        }
+        stack.extend(c.get_subcommands());
+    }
+    found.sort_by(|a, b| a.long.cmp(&b.long));
+    found
+}
+
+/// Drops clap's `case "${prev}"` arms that offer a value after `--NAME ` for options in
+/// `equals`, and completes `--NAME=VALUE` instead in the wrapper.
+fn bash_equals_only(script: String, equals: &[EqualsOnly]) -> String {
+    let arms: Vec<String> = equals.iter().map(|o| format!("--{})", o.long)).collect();
+    let mut out = String::with_capacity(script.len());
+    let mut skipping = false;
+    for line in script.lines() {
+        let t = line.trim();
+        if skipping {
+            skipping = t != ";;";
+            continue;
+        }
+        if arms.iter().any(|a| a == t) {
+            skipping = true;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let cases: String = equals
+        .iter()
+        .filter(|o| !o.values.is_empty())
+        .map(|o| {
+            format!(
+                "        --{}=*) _ipctool_equals_value \"$word\" {}; return 0 ;;\n",
+                o.long,
+                o.values.join(" ")
+            )
+        })
+        .collect();
+    out.replace("@EQUALS_ONLY@\n", &cases)
+}
+
+/// Drops fish's `-r` (value required, offered as the next word) from the options in
+/// `equals`: without it fish offers their values only as `--NAME=VALUE`.
+fn fish_equals_only(script: String, equals: &[EqualsOnly]) -> String {
+    script
+        .lines()
+        .map(|l| {
+            let ours = l.starts_with("complete -c ipctool ")
+                && equals
+                    .iter()
+                    .any(|o| l.contains(&format!(" -l {} ", o.long)));
+            match ours.then(|| fish_value_spec_at(l)).flatten() {
+                Some(at) => format!("{}{}", &l[..at], &l[at + " -r".len()..]),
+                None => l.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Where the ` -r` of a fish `complete` line's value spec starts: after the description
+/// `-d '...'` (in which clap escapes `'` and `\`), if there is one.
+fn fish_value_spec_at(line: &str) -> Option<usize> {
+    let mut from = 0;
+    if let Some(d) = line.find(" -d '") {
+        let body = d + " -d '".len();
+        let mut chars = line[body..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '\'' => {
+                    from = body + i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let at = from + line[from..].find(" -r")?;
+    let rest = &line[at + " -r".len()..];
+    (rest.is_empty() || rest.starts_with(' ')).then_some(at)
 }
 
 /// The subcommands whose positional arguments are addresses.
@@ -45,12 +164,16 @@ const BASH_ADDRESSES: &str = r#"
 # Addresses (added to clap's completion): where clap offers nothing for a word that is not
 # a flag, offer the address prefixes and paths; after unix:, fifo:, unix-dgram: or
 # seqpacket:, complete the path. COMP_WORDBREAKS usually splits words at ':', so the
-# replacements drop what bash already considers typed.
+# replacements drop what bash already considers typed. Options that take their value only
+# as --NAME=VALUE complete it in that form.
 _ipctool_with_addresses() {
-    _ipctool "$@"
-    [[ ${#COMPREPLY[@]} -eq 0 ]] || return 0
     local line="${COMP_LINE:0:COMP_POINT}" word sub w
     word="${line##*[[:space:]]}"
+    case "$word" in
+@EQUALS_ONLY@
+    esac
+    _ipctool "$@"
+    [[ ${#COMPREPLY[@]} -eq 0 ]] || return 0
     [[ $word == -* ]] && return 0
     for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
         case "$w" in connect|listen|relay) sub=$w; break ;; esac
@@ -76,6 +199,15 @@ _ipctool_with_addresses() {
     COMPREPLY=( "${out[@]}" )
     compopt -o nospace 2>/dev/null
     return 0
+}
+
+# The value of --NAME=VALUE ($1 is the word typed so far, the rest the values); without
+# '=' in COMP_WORDBREAKS, bash replaces the whole word.
+_ipctool_equals_value() {
+    local word=$1
+    shift
+    COMPREPLY=( $(compgen -W "$*" -- "${word#*=}") )
+    [[ $COMP_WORDBREAKS == *=* ]] || COMPREPLY=( "${COMPREPLY[@]/#/${word%%=*}=}" )
 }
 "#;
 
@@ -179,4 +311,62 @@ fn visible_command() -> clap::Command {
 /// Writes `ipctool.1` and one page per subcommand into `dir`.
 pub fn write_man_pages(dir: &Path) -> io::Result<()> {
     clap_mangen::generate_to(Cli::command(), dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_is_the_one_equals_only_option_with_the_same_values_everywhere() {
+        let cmd = visible_command();
+        let equals = equals_only(&cmd);
+        assert_eq!(
+            equals,
+            [EqualsOnly {
+                long: "stats".into(),
+                values: vec!["human".into(), "json".into()],
+            }]
+        );
+        // The scripts are edited by long name: every option of that name must agree.
+        let mut stack = vec![&cmd];
+        while let Some(c) = stack.pop() {
+            for a in c.get_arguments() {
+                if let Some(o) = equals.iter().find(|o| a.get_long() == Some(&o.long)) {
+                    assert!(a.is_require_equals_set(), "{} --{}", c.get_name(), o.long);
+                    let values: Vec<_> = a
+                        .get_possible_values()
+                        .iter()
+                        .map(|v| v.get_name().to_owned())
+                        .collect();
+                    assert_eq!(values, o.values, "{} --{}", c.get_name(), o.long);
+                }
+            }
+            stack.extend(c.get_subcommands());
+        }
+    }
+
+    #[test]
+    fn fish_value_spec_is_found_after_the_description() {
+        let l = r#"complete -c x -l stats -d 'it\'s -r here' -r -f -a "human\t'h'"#;
+        let at = fish_value_spec_at(l).expect("found");
+        assert_eq!(&l[at..], r#" -r -f -a "human\t'h'"#);
+        let l = "complete -c x -l stats -r";
+        assert_eq!(fish_value_spec_at(l), Some(l.len() - 3));
+        assert_eq!(fish_value_spec_at("complete -c x -l stats -d 'a -r'"), None);
+    }
+
+    #[test]
+    fn bash_and_fish_offer_stats_values_only_after_the_equals_sign() {
+        let bash = completion(Shell::Bash);
+        assert!(!bash.contains("--stats)"), "no value after `--stats `");
+        assert!(bash.contains(r#"--stats=*) _ipctool_equals_value "$word" human json;"#));
+        let fish = completion(Shell::Fish);
+        let stats: Vec<_> = fish.lines().filter(|l| l.contains(" -l stats ")).collect();
+        assert_eq!(stats.len(), 4, "connect, listen, relay, pipe");
+        for l in stats {
+            assert!(!l.contains(" -r "), "{l}");
+            assert!(l.contains(r#" -f -a "human\t"#), "{l}");
+        }
+    }
 }

@@ -22,7 +22,7 @@ use crate::cli::MkfifoArgs;
 use crate::error::{ExitStatus, HintExt, Several, hinted};
 use crate::stdfds;
 use crate::term::escape;
-use crate::transport::sockfile::{describe, with_umask_cleared};
+use crate::transport::sockfile::{create_error, describe, parent_dir, with_umask_cleared};
 
 /// `mkfifo`, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,18 +113,11 @@ fn shown(path: &Path) -> String {
     escape(&path.display().to_string())
 }
 
-/// The directory a path is created in, for messages.
-fn parent_of(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
 /// Creates one FIFO; true if it replaced an existing one.
 fn create(path: &Path, cfg: &MkfifoConfig) -> Result<bool> {
     let what = || format!("cannot create FIFO {}", shown(path));
     if cfg.parents {
-        let dir = parent_of(path);
+        let dir = parent_dir(path);
         DirBuilder::new().recursive(true).create(dir).map_err(|e| {
             anyhow!(e).context(format!(
                 "{}: cannot create the directory {}",
@@ -155,16 +148,15 @@ fn create(path: &Path, cfg: &MkfifoConfig) -> Result<bool> {
             replace(path, cfg.mode).map_err(|e| e.context(what()))?;
             Ok(true)
         }
-        // ENOENT with the directory there (/proc): say what the kernel said.
-        io::ErrorKind::NotFound if fs::metadata(parent_of(path)).is_err() => {
-            let dir = shown(parent_of(path));
+        io::ErrorKind::NotFound if !parent_dir(path).exists() => {
+            let dir = shown(parent_dir(path));
             Err(hinted(
                 anyhow!("{}: the directory {dir} does not exist", what()),
                 "-p creates missing parent directories",
             ))
         }
-        io::ErrorKind::PermissionDenied => {
-            let dir = shown(parent_of(path));
+        _ if err.raw_os_error() == Some(libc::EACCES) => {
+            let dir = shown(parent_dir(path));
             Err(hinted(
                 anyhow!("{}: permission denied in {dir}", what()),
                 format!("you may not create files in {dir} (ls -ld {dir})"),
@@ -174,7 +166,8 @@ fn create(path: &Path, cfg: &MkfifoConfig) -> Result<bool> {
             "{}: a component of the path is not a directory",
             what()
         )),
-        _ => Err(anyhow!(err).context(what())),
+        // ENOENT with the directory there (/proc), EPERM (/sys), EROFS: the hint says why.
+        _ => Err(create_error(err, path, "FIFO", what())),
     }
 }
 
@@ -188,7 +181,7 @@ fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
 /// Replaces the FIFO at `path` with a new one, never anything else that may have taken
 /// its place meanwhile.
 fn replace(path: &Path, mode: u32) -> Result<()> {
-    let dir = parent_of(path);
+    let dir = parent_dir(path);
     let name = path
         .file_name()
         .ok_or_else(|| anyhow!("the path has no file name"))?;

@@ -22,6 +22,26 @@ struct StdoutState {
     out: Output,
     /// The client whose unfinished long line owns stdout.
     owner: Option<u64>,
+    /// The client whose bytes end stdout in the middle of a line: it closed (or died)
+    /// before its newline. Another client's data starts on a new line.
+    open: Option<u64>,
+}
+
+impl StdoutState {
+    /// Writes `data` for client `id`; if another client left stdout mid-line, a newline
+    /// ends that line first.
+    fn put(&mut self, id: u64, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if self.open.is_some_and(|o| o != id) {
+            write_all(&mut self.out, b"\n")?;
+            self.open = None;
+        }
+        write_all(&mut self.out, data)?;
+        self.open = (data.last() != Some(&b'\n')).then_some(id);
+        Ok(())
+    }
 }
 
 /// Our stdout, shared by all clients.
@@ -34,7 +54,11 @@ pub struct SharedStdout {
 impl SharedStdout {
     pub fn new(out: Output) -> SharedStdout {
         SharedStdout {
-            state: Mutex::new(StdoutState { out, owner: None }),
+            state: Mutex::new(StdoutState {
+                out,
+                owner: None,
+                open: None,
+            }),
             turn: Condvar::new(),
             gone: AtomicBool::new(false),
         }
@@ -57,18 +81,7 @@ impl SharedStdout {
     /// Writes `data` for client `id`; `keep` keeps stdout for `id` afterwards.
     fn write(&self, id: u64, data: &[u8], keep: bool) -> io::Result<()> {
         let mut g = self.take(id);
-        let mut rest = data;
-        let result = loop {
-            if rest.is_empty() {
-                break Ok(());
-            }
-            match g.out.write(rest) {
-                Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => rest = &rest[n..],
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
-            }
-        };
+        let result = g.put(id, data);
         if let Err(e) = &result
             && e.kind() == io::ErrorKind::BrokenPipe
         {
@@ -126,7 +139,8 @@ impl Sink for LineSink {
         Ok(buf.len())
     }
 
-    /// The client's EOF: its last, unterminated line goes out as it is.
+    /// The client's EOF: its last, unterminated line goes out as it is; a newline ends it
+    /// only if another client's data follows.
     fn close_write(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
             self.shared.write(self.id, &self.pending, false)?;
@@ -301,6 +315,71 @@ mod tests {
         let out = reader.join().expect("reader");
         let mut want = vec![b'a'; LINE_LIMIT + 10];
         want.extend_from_slice(b"tail\nshort\n");
+        assert_eq!(out, want);
+    }
+
+    /// Runs `steps` (client id, bytes; empty bytes = that client's EOF) and returns stdout.
+    fn stdout_after(steps: &[(u64, &[u8])]) -> Vec<u8> {
+        let (shared, mut r) = shared_pipe();
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).expect("read");
+            out
+        });
+        let mut sinks: BTreeMap<u64, LineSink> = BTreeMap::new();
+        for &(id, data) in steps {
+            let sink = sinks
+                .entry(id)
+                .or_insert_with(|| LineSink::new(Arc::clone(&shared), id));
+            if data.is_empty() {
+                sink.close_write().expect("close");
+            } else {
+                sink.write_from(data).expect("write");
+            }
+        }
+        drop(sinks);
+        drop(shared);
+        reader.join().expect("reader")
+    }
+
+    #[test]
+    fn an_unterminated_last_line_is_ended_only_when_another_client_follows() {
+        assert_eq!(stdout_after(&[(1, b"hello"), (1, b"")]), b"hello");
+        assert_eq!(
+            stdout_after(&[(1, b"hello"), (1, b""), (2, b"world\n"), (2, b"")]),
+            b"hello\nworld\n"
+        );
+        assert_eq!(
+            stdout_after(&[
+                (1, b"a"),
+                (1, b""),
+                (2, b"b"),
+                (2, b""),
+                (3, b"c"),
+                (3, b"")
+            ]),
+            b"a\nb\nc"
+        );
+    }
+
+    #[test]
+    fn a_partial_line_of_a_connected_client_gets_no_line_inserted_into_it() {
+        let out = stdout_after(&[
+            (1, b"A-part"),
+            (2, b"B-line\n"),
+            (2, b""),
+            (1, b"-rest\n"),
+            (1, b""),
+        ]);
+        assert_eq!(out, b"B-line\nA-part-rest\n");
+    }
+
+    #[test]
+    fn a_long_line_cut_by_eof_is_ended_before_the_next_client() {
+        let long = vec![b'a'; LINE_LIMIT + 10];
+        let out = stdout_after(&[(1, &long), (1, b""), (2, b"next\n")]);
+        let mut want = long.clone();
+        want.extend_from_slice(b"\nnext\n");
         assert_eq!(out, want);
     }
 }

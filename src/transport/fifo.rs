@@ -13,7 +13,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::sockfile::{OwnedPath, describe, with_umask_cleared};
+use super::sockfile::{OwnedPath, create_error, describe, with_umask_cleared};
 use super::{CloseHow, Conn, DialOpts, Input, Output, retry};
 use crate::addr::Address;
 use crate::error::HintExt;
@@ -41,7 +41,9 @@ impl FifoServer {
                 with_umask_cleared(|| {
                     interprocess::os::unix::fifo_file::create_fifo(path, opts.mode as libc::mode_t)
                 })
-                .with_context(|| format!("cannot create the FIFO {shown}"))?;
+                .map_err(|e| {
+                    create_error(e, path, "FIFO", format!("cannot create the FIFO {shown}"))
+                })?;
                 Some(OwnedPath::record(path)?)
             }
             Err(e) => return Err(anyhow!(e).context(format!("cannot open {shown}"))),

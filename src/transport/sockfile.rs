@@ -132,7 +132,14 @@ pub fn bind_file<T>(
                 reclaim_stale(&shown, path, printer)?;
                 reclaimed = true;
             }
-            Err(e) => return Err(bind_error(&shown, path, e)),
+            Err(e) => {
+                return Err(create_error(
+                    e,
+                    path,
+                    "socket",
+                    format!("cannot listen on {shown}"),
+                ));
+            }
         }
     }
 }
@@ -223,21 +230,50 @@ fn live_holder(dev: u64, ino: u64, path: &Path) -> Liveness {
     }
 }
 
-fn bind_error(shown: &str, path: &Path, e: io::Error) -> anyhow::Error {
-    let kind = e.kind();
-    let dir = path
-        .parent()
+/// The error for a failure `e` to create a `what` (socket, FIFO) at `path`, under
+/// `context`, with a hint where one helps.
+pub fn create_error(e: io::Error, path: &Path, what: &str, context: String) -> anyhow::Error {
+    let hint = create_hint(parent_dir(path), what, &e);
+    let err = anyhow!(e).context(context);
+    match hint {
+        Some(h) => hinted(err, h),
+        None => err,
+    }
+}
+
+/// The directory `path` is created in (`.` for a bare name).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let dir = escape(&dir.display().to_string());
-    let err = anyhow!(e).context(format!("cannot listen on {shown}"));
-    match kind {
-        io::ErrorKind::NotFound => hinted(err, format!("the directory {dir} does not exist")),
-        io::ErrorKind::PermissionDenied => hinted(
-            err,
-            format!("you may not create files in {dir} (ls -ld {dir})"),
-        ),
-        _ => err,
+        .unwrap_or(Path::new("."))
+}
+
+/// A hint for the failure `e` to create a `what` (socket, FIFO) in `dir`. The errno alone
+/// misleads: ENOENT also comes from a directory that exists on a filesystem that holds no
+/// such files (/proc), EPERM from one that refuses them (/sys).
+fn create_hint(dir: &Path, what: &str, e: &io::Error) -> Option<String> {
+    const ELSEWHERE: &str = "use a path in a writable directory such as $XDG_RUNTIME_DIR or /tmp";
+    let shown = escape(&dir.display().to_string());
+    match e.raw_os_error()? {
+        libc::ENOENT => match fs::metadata(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Some(format!("the directory {shown} does not exist"))
+            }
+            Ok(m) if m.is_dir() => Some(format!(
+                "the directory {shown} exists, but its filesystem does not allow creating a {what} in it: {ELSEWHERE}"
+            )),
+            _ => None,
+        },
+        libc::EPERM => Some(format!(
+            "the directory {shown} does not allow creating a {what} (its filesystem or its attributes forbid it): {ELSEWHERE}"
+        )),
+        libc::EROFS => Some(format!(
+            "the directory {shown} is on a read-only filesystem: {ELSEWHERE}"
+        )),
+        libc::EACCES => Some(format!(
+            "you may not create files in {shown} (ls -ld {shown})"
+        )),
+        _ => None,
     }
 }
 

@@ -274,6 +274,63 @@ fn stdin_is_broadcast_to_every_connected_client() {
     server.finish().assert_code(143).stdout_is(b"late line\n");
 }
 
+/// `listen -k -v --count N ./s` with stdin closed, ready.
+fn log_server(env: &Env, count: u32) -> Proc {
+    let count = count.to_string();
+    let mut server = env.spawn(["listen", "-k", "-v", "--count", &count, "./s"]);
+    server.close_stdin();
+    server.wait_ready();
+    server
+}
+
+#[test]
+fn keep_open_ends_a_clients_unterminated_line_only_when_another_client_follows() {
+    let env = Env::new();
+    // A lone client's bytes stay exactly as sent.
+    let server = log_server(&env, 1);
+    env.run(["connect", "./s"], b"hello").success();
+    server.finish().success().stdout_is(b"hello");
+
+    // One after the other.
+    let server = log_server(&env, 2);
+    env.run(["connect", "./s"], b"hello").success();
+    server.wait_for("closed connection 1");
+    env.run(["connect", "./s"], b"world\n").success();
+    server.finish().success().stdout_is(b"hello\nworld\n");
+
+    // Both connected: A ends mid-line while B is still sending.
+    let server = log_server(&env, 2);
+    let mut a = UnixStream::connect(env.path("s")).expect("connect");
+    let mut b = UnixStream::connect(env.path("s")).expect("connect");
+    server.wait_for("accepted connection 2");
+    a.write_all(b"A-no-newline").expect("write");
+    drop(a);
+    server.wait_for("closed connection 1");
+    b.write_all(b"B-rest\n").expect("write");
+    drop(b);
+    server
+        .finish()
+        .success()
+        .stdout_is(b"A-no-newline\nB-rest\n");
+}
+
+#[test]
+fn keep_open_inserts_no_line_into_a_connected_clients_partial_line() {
+    let env = Env::new();
+    let server = log_server(&env, 2);
+    let mut a = UnixStream::connect(env.path("s")).expect("connect");
+    a.write_all(b"A-part").expect("write");
+    server.wait_for("accepted connection 1");
+    env.run(["connect", "./s"], b"B-line\n").success();
+    server.wait_for("closed connection 2");
+    a.write_all(b"-rest\n").expect("write");
+    drop(a);
+    server
+        .finish()
+        .success()
+        .stdout_is(b"B-line\nA-part-rest\n");
+}
+
 #[test]
 fn max_clients_makes_extra_clients_wait_their_turn() {
     let env = Env::new();

@@ -241,3 +241,66 @@ fn abstract_without_allow_uid_warns_under_v() {
         .stderr_has("any local user can connect")
         .stderr_has("--allow-uid");
 }
+
+#[test]
+fn a_missing_directory_is_named_as_missing() {
+    let env = Env::new();
+    env.run(["listen", "no/such/s"], b"")
+        .assert_code(1)
+        .one_error(&["cannot listen on unix:no/such/s"])
+        .stderr_has("hint: the directory no/such does not exist");
+    env.run(["listen", "fifo:no/such/f"], b"")
+        .assert_code(1)
+        .one_error(&["cannot create the FIFO fifo:no/such/f"])
+        .stderr_has("hint: the directory no/such does not exist");
+}
+
+#[test]
+fn a_filesystem_that_holds_no_sockets_or_fifos_is_named_not_called_missing() {
+    let env = Env::new();
+    // proc(5) answers ENOENT for a new name in a directory that exists.
+    let mut cases = vec![
+        (
+            vec!["listen", "/proc/x.sock"],
+            "cannot listen on unix:/proc/x.sock",
+            "hint: the directory /proc exists, but its filesystem does not allow creating a socket in it",
+        ),
+        (
+            vec!["listen", "fifo:/proc/x.fifo"],
+            "cannot create the FIFO fifo:/proc/x.fifo",
+            "hint: the directory /proc exists, but its filesystem does not allow creating a FIFO in it",
+        ),
+        (
+            vec!["relay", "/proc/x.sock", "./nowhere"],
+            "cannot listen on unix:/proc/x.sock",
+            "hint: the directory /proc exists, but its filesystem does not allow creating a socket in it",
+        ),
+        (
+            vec!["mkfifo", "/proc/x.fifo"],
+            "cannot create FIFO /proc/x.fifo",
+            "hint: the directory /proc exists, but its filesystem does not allow creating a FIFO in it",
+        ),
+    ];
+    // sysfs answers EPERM even to root (a user gets EACCES: the directory is 0555).
+    if rustix::process::geteuid().is_root() {
+        cases.push((
+            vec!["listen", "/sys/x.sock"],
+            "cannot listen on unix:/sys/x.sock",
+            "hint: the directory /sys does not allow creating a socket",
+        ));
+        cases.push((
+            vec!["mkfifo", "/sys/x.fifo"],
+            "cannot create FIFO /sys/x.fifo",
+            "hint: the directory /sys does not allow creating a FIFO",
+        ));
+    }
+    for (args, error, hint) in cases {
+        env.run(&args, b"")
+            .assert_code(1)
+            .one_error(&[error])
+            .stderr_has(hint)
+            .stderr_has("writable directory such as $XDG_RUNTIME_DIR or /tmp")
+            .stderr_lacks("does not exist")
+            .stderr_lacks("you may not create files");
+    }
+}
