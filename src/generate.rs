@@ -310,7 +310,75 @@ fn visible_command() -> clap::Command {
 
 /// Writes `ipctool.1` and one page per subcommand into `dir`.
 pub fn write_man_pages(dir: &Path) -> io::Result<()> {
-    clap_mangen::generate_to(Cli::command(), dir)
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    write_pages(&cmd, dir)
+}
+
+/// The page of `cmd`, then those of its visible subcommands (as clap_mangen's
+/// `generate_to`, with [`render_page`]).
+fn write_pages(cmd: &clap::Command, dir: &Path) -> io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, dir)?;
+    }
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut page = Vec::new();
+    render_page(&man, cmd, &mut page)?;
+    // Each section rendered on its own starts with roff's apostrophe preamble: keep one.
+    let preamble = roff::Roff::new().render();
+    let body = String::from_utf8_lossy(&page).replace(&preamble, "");
+    std::fs::write(dir.join(man.get_filename()), preamble + &body)
+}
+
+/// clap_mangen's page, except for the text after the options (`after_long_help`):
+/// clap_mangen puts it under one "EXTRA" heading in fill mode, which reflows it and wraps
+/// a long example mid-command. Here each `HEADING:` line of it becomes its own section
+/// (EXIT STATUS, ADDRESSES, EXAMPLES) and the text under it keeps its lines as written
+/// (no-fill), so an example pastes whole.
+fn render_page(man: &clap_mangen::Man, cmd: &clap::Command, out: &mut Vec<u8>) -> io::Result<()> {
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(out)?;
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(out)?;
+    }
+    if let Some(text) = cmd.get_after_long_help().or_else(|| cmd.get_after_help()) {
+        out.extend_from_slice(after_help_sections(&text.to_string()).as_bytes());
+    }
+    if cmd.get_version().is_some() {
+        man.render_version_section(out)?;
+    }
+    Ok(())
+}
+
+/// roff for help text made of `HEADING:` lines, each followed by lines indented by two.
+fn after_help_sections(text: &str) -> String {
+    let mut roff = roff::Roff::new();
+    let mut open = false;
+    for line in text.lines() {
+        if let Some(heading) = line.strip_suffix(':').filter(|h| is_heading(h)) {
+            if open {
+                roff.control("fi", []);
+            }
+            roff.control("SH", [heading]).control("nf", []);
+            open = true;
+        } else {
+            roff.text([roff::roman(line.strip_prefix("  ").unwrap_or(line))]);
+        }
+    }
+    if open {
+        roff.control("fi", []);
+    }
+    roff.render()
+}
+
+/// `EXAMPLES`, `EXIT STATUS`: capitals and spaces, at the start of the line.
+fn is_heading(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c == ' ') && !s.starts_with(' ')
 }
 
 #[cfg(test)]
