@@ -230,6 +230,7 @@ fn a_failing_stage_gives_its_status_and_is_named() {
         .one_error(&["stage 3 (exit 5)", "stage 1 (exit 4) also failed"]);
     env.run(["pipe", "--", "ipctool-no-such-command"], b"")
         .assert_code(127)
+        .stderr_has("hint: the shell did not find a command")
         .one_error(&["stage 1 (ipctool-no-such-command)", "status 127"]);
 }
 

@@ -10,7 +10,7 @@ use anyhow::{Result, anyhow};
 
 use crate::engine::CopyError;
 use crate::engine::pipeline::{End, Hop, HopEnd, Outcome};
-use crate::error::{ExitStatus, StageFailed};
+use crate::error::{ExitStatus, StageFailed, hinted};
 use crate::stats::bottleneck::{self, Bottleneck, HopWaits};
 use crate::stats::{HopRecord, Meter, PipeTotalRecord, Record};
 use crate::term::escape;
@@ -192,11 +192,20 @@ pub fn status(plan: &Plan, outcome: &Outcome) -> Result<ExitStatus> {
             describe_status(st)
         ));
     }
-    Err(StageFailed {
+    let err = StageFailed {
         code: code_of(st),
         message,
     }
-    .into())
+    .into();
+    // What sh says with these two: the command was not found, or could not be run.
+    let hint = match st.code() {
+        Some(127) => "the shell did not find a command of that stage: check its name and $PATH",
+        Some(126) => {
+            "the shell found a command of that stage but could not run it: check that it is executable"
+        }
+        _ => return Err(err),
+    };
+    Err(hinted(err, hint))
 }
 
 /// Killed by SIGPIPE, or a shell reporting that of its last command (141).
