@@ -185,7 +185,7 @@ pub fn bridge_stdio(
     if let Some(status) = outcome.child_status
         && !status.success()
     {
-        return Err(anyhow!("{shown} exited with {status}"));
+        return Err(anyhow!("{shown} {}", pipe::describe_status(status)));
     }
     Ok(ExitStatus::Success)
 }

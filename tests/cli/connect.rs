@@ -135,5 +135,5 @@ fn exec_child_failure_is_reported() {
     let env = Env::new();
     env.run(["connect", "exec:exit 3"], b"")
         .assert_code(1)
-        .one_error(&["exec:exit 3", "exit status: 3"]);
+        .one_error(&["exec:exit 3", "exited with status 3"]);
 }

@@ -6,6 +6,8 @@
 
 mod verdict;
 
+pub use verdict::describe_status;
+
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
