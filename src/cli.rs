@@ -361,7 +361,8 @@ EXAMPLES:
 /// is given to the first or last stage directly (not metered). One live line per hop; at
 /// the end, bytes and throughput per hop and the bottleneck: the stage the data waited
 /// for (the hop into it waited to write, the hop out of it waited to read), or the writer
-/// of stdin or the reader of stdout. The exit status follows `set -o pipefail`: the status
+/// of stdin or the reader of stdout, or the rate limit when -L held a hop back half the
+/// time or more (JSON: "bottleneck":"rate-limit"). The exit status follows `set -o pipefail`: the status
 /// of the last stage that failed (128 + N for a stage killed by signal N), and the error
 /// names that stage. A stop signal (Ctrl-C) is passed on to the stages; stages still
 /// running 3 s later are killed; the status is then 130 (143 for SIGTERM).

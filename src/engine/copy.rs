@@ -173,7 +173,7 @@ impl Tally<'_> {
         self.meter.add(n as u64, now);
         self.total += n as u64;
         if let Some(p) = &mut self.pacer {
-            p.pace(n);
+            self.meter.add_throttled(p.pace(n));
         }
     }
 }
@@ -194,14 +194,15 @@ impl Pacer {
         }
     }
 
-    /// Counts `n` bytes and sleeps until they are due.
-    fn pace(&mut self, n: usize) {
+    /// Counts `n` bytes and sleeps until they are due; returns how long it slept.
+    fn pace(&mut self, n: usize) -> Duration {
         self.sent += n as u64;
         let due = Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
-        let elapsed = self.start.elapsed();
-        if due > elapsed {
-            std::thread::sleep(due - elapsed);
+        let ahead = due.saturating_sub(self.start.elapsed());
+        if !ahead.is_zero() {
+            std::thread::sleep(ahead);
         }
+        ahead
     }
 }
 

@@ -66,6 +66,7 @@ fn pipe_total(t: &PipeTotalRecord, s: &Styles) -> String {
         (Some(cmd), Some(n)) => Some(format!("{} (stage {n})", s.warn(escape(cmd)))),
         (Some(end), None) if end == "stdin" => Some("the writer of stdin".to_owned()),
         (Some(end), None) if end == "stdout" => Some("the reader of stdout".to_owned()),
+        (Some(end), None) if end == "rate-limit" => Some("the rate limit (-L)".to_owned()),
         (Some(other), None) => Some(escape(other)),
         (None, _) => None,
     };

@@ -18,6 +18,8 @@ pub struct Meter {
     end_ns: AtomicU64,
     read_wait_ns: AtomicU64,
     write_wait_ns: AtomicU64,
+    /// Time spent holding back to keep to a rate limit (`--rate-limit`).
+    throttled_ns: AtomicU64,
     /// True while the copy holds bytes it has read but not yet delivered.
     in_flight: AtomicBool,
     /// The private pipe a splicing copy moves its bytes through (a duplicate of its read
@@ -35,6 +37,7 @@ impl Meter {
             end_ns: AtomicU64::new(0),
             read_wait_ns: AtomicU64::new(0),
             write_wait_ns: AtomicU64::new(0),
+            throttled_ns: AtomicU64::new(0),
             in_flight: AtomicBool::new(false),
             staging: OnceLock::new(),
         }
@@ -64,6 +67,14 @@ impl Meter {
 
     pub fn add_write_wait(&self, d: Duration) {
         self.write_wait_ns.fetch_add(
+            u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Records time spent holding back for a rate limit.
+    pub fn add_throttled(&self, d: Duration) {
+        self.throttled_ns.fetch_add(
             u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
@@ -110,6 +121,11 @@ impl Meter {
             0 => None,
             ns => Some(self.start + Duration::from_nanos(ns)),
         }
+    }
+
+    /// Time held back for a rate limit so far.
+    pub fn throttled(&self) -> Duration {
+        Duration::from_nanos(self.throttled_ns.load(Ordering::Relaxed))
     }
 
     pub fn read_wait(&self) -> Duration {

@@ -392,6 +392,30 @@ fn rate_limit_throttles() {
     assert!(took >= Duration::from_millis(1900), "took {took:?}");
 }
 
+/// Under --rate-limit the limit sets the pace: it is named, not the writer of stdin or a
+/// stage that only waited for it.
+#[test]
+fn a_rate_limit_that_sets_the_pace_is_named_the_bottleneck() {
+    let env = Env::new();
+    let data = vec![7u8; 2 << 20];
+    for stages in [&[][..], &["cat"][..], &["cat", "cat"][..]] {
+        let mut args = vec!["pipe", "-L", "4M", "--stats=json", "--"];
+        args.extend_from_slice(stages);
+        let out = env.run(&args, &data);
+        out.success().stdout_is(&data);
+        let (_, total) = records(&out.stderr);
+        assert_eq!(
+            (total.bottleneck.as_deref(), total.bottleneck_stage),
+            (Some("rate-limit"), None),
+            "{stages:?}: {}",
+            out.stderr
+        );
+    }
+    env.run(["pipe", "-L", "4M", "--stats", "--", "cat"], &data)
+        .success()
+        .stderr_has("bottleneck: the rate limit (-L)");
+}
+
 #[test]
 fn stderr_is_silent_unless_a_terminal_or_forced() {
     let env = Env::new();

@@ -98,7 +98,21 @@ impl Plan {
         let d = now.saturating_duration_since(started);
         let first = meters.first().map_or(0, |m| m.bytes());
         let last = meters.last().map_or(0, |m| m.bytes());
-        let (bottleneck, bottleneck_stage) = match bottleneck::find(&waits) {
+        // A hop that spent half the time or more holding back for --rate-limit: the limit
+        // set the pace, whatever the waits around it say (they only show its effect).
+        let throttled = meters
+            .iter()
+            .map(|m| m.throttled())
+            .max()
+            .unwrap_or_default();
+        let paced = !d.is_zero() && throttled * 2 >= d;
+        let found = if paced {
+            None
+        } else {
+            bottleneck::find(&waits)
+        };
+        let (bottleneck, bottleneck_stage) = match found {
+            _ if paced => (Some(RATE_LIMIT.into()), None),
             Some(Bottleneck::Stage(i)) => (self.stages.get(i).cloned(), Some(i as u64 + 1)),
             Some(Bottleneck::Input) => (Some("stdin".into()), None),
             Some(Bottleneck::Output) => (Some("stdout".into()), None),
@@ -133,6 +147,9 @@ impl Plan {
         }
     }
 }
+
+/// The bottleneck's name when `--rate-limit` set the pace.
+pub const RATE_LIMIT: &str = "rate-limit";
 
 /// How messages name the stage at index `i` (from 0) of the pipeline: stages are
 /// numbered from 1, as SPEC §3 counts them (hop i is stage i into stage i+1).
