@@ -151,8 +151,9 @@ pub struct TransferArgs {
 /// until something is sent: with an idle stdin, connect waits; use --idle-timeout.) A reset
 /// or a failed write is exit 1: a session that may have lost data never exits 0. So is a
 /// complete close while stdin still holds bytes for the peer (a pipe with data waiting, a
-/// file not read to its end), and an exec: command that exits or closes its stdin while
-/// more is coming; a terminal, or a pipe with nothing waiting, ends with 0.
+/// file not read to its end); a terminal, or a pipe with nothing waiting, ends with 0. An
+/// exec: command that exits or closes its stdin before reading everything made that
+/// choice (as head in a shell pipeline): its exit status decides.
 ///
 /// On seqpacket:, each line of stdin is one message (see --raw-messages). On unix-dgram:,
 /// ipctool first binds a name of its own, an abstract one the kernel picks (nothing is

@@ -6,16 +6,16 @@
 //! - both directions reached EOF (or were never run): complete;
 //! - a direction's destination hung up for good (a socket closed both ways, an `exec:` child
 //!   that exited, our stdout's reader gone): that direction is over even if its source never
-//!   ends. If bytes for that destination were still waiting (in the source: a pipe or
-//!   socket with bytes queued, a regular file short of its end; or read and not yet
-//!   written), data was lost and the direction is [`DirEnd::Cut`]; a source with nothing
-//!   queued (an idle pipe, a terminal) just ends;
+//!   ends. If bytes for a socket were still waiting (in the source: a pipe or socket with
+//!   bytes queued, a regular file short of its end; or read and not yet written), data was
+//!   lost and the direction is [`DirEnd::Cut`]; a source with nothing queued (an idle pipe,
+//!   a terminal) just ends. A command that exits or closes its stdin before reading
+//!   everything made that choice (as `head` in a shell pipeline): its direction just ends,
+//!   and the command's exit status tells whether it failed;
 //! - the idle timeout passed, or a stop was asked for.
 //!
 //! A direction whose copy fails passes its half-close on like an EOF and the other
-//! direction runs to its end; the session then ends as failed. A command that stops
-//! reading its stdin while there is more for it fails the same way: the bytes it did not
-//! take are lost. A `fail_both` session (`relay`) instead ends at the first failure and
+//! direction runs to its end; the session then ends as failed. A `fail_both` session (`relay`) instead ends at the first failure and
 //! fails both connections ([`Aborter::fail`]), so that neither peer takes the end for a
 //! clean one; it passes EOFs into sockets on itself, once it knows that the event behind
 //! an EOF (a peer gone) did not also fail the other direction.
@@ -502,6 +502,10 @@ impl Session {
                 let undelivered = self.waiting(dir) != Waiting::Nowhere;
                 let state = &mut self.dirs[dir as usize];
                 state.thread_done = true;
+                // The duplicate of the source must go with its copy: one of a command's
+                // stdout would keep the pipe open, and the command would block writing
+                // instead of getting EPIPE.
+                state.backlog = Backlog::Unknown;
                 let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
                 state.end = match result {
                     Ok(()) => {
@@ -511,12 +515,15 @@ impl Session {
                     Err(CopyError::Write(e)) if state.to_stdout && broken(&e) => {
                         return End::StdoutGone;
                     }
+                    // A command that exits (or closes its stdin) without reading all of its
+                    // input made that choice, as `head` does in a shell pipeline. (Telling
+                    // it from lost data is not possible: bytes already in its stdin pipe
+                    // vanish unseen when it exits.)
+                    Err(CopyError::Write(e)) if broken(&e) && state.into_child => DirEnd::PeerGone,
                     // The destination went away for good while this direction held nothing
                     // for it (a splice into a pipe whose reader has gone fails before it
                     // looks at its source): as if the hang-up had been seen first.
                     Err(CopyError::Write(e)) if broken(&e) && !undelivered => DirEnd::PeerGone,
-                    // Also a command that exits (or closes its stdin) while there is more
-                    // for it: what it did not read is lost, as with a peer that hangs up.
                     Err(e) => DirEnd::Failed(e),
                 };
             }
@@ -666,6 +673,10 @@ impl Session {
             let waiting = self.waiting(DIRS[i]);
             let state = &mut self.dirs[i];
             match waiting {
+                // A command that ended without reading everything: its choice (see above).
+                Waiting::Queued | Waiting::Nowhere if state.into_child => {
+                    state.end = DirEnd::PeerGone;
+                }
                 // Bytes are on their way to a destination that is gone: the copy will fail
                 // and say so.
                 Waiting::InFlight => state.hup_pending = true,
