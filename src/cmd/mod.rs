@@ -182,8 +182,11 @@ pub fn bridge_stdio(
     if let End::Signal(sig) = outcome.end {
         return Ok(ExitStatus::Signal(sig));
     }
+    // Our stdout's reader gone (`| head`) ends quietly with 0 (SPEC §4), whatever the
+    // teardown then did to the command.
     if let Some(status) = outcome.child_status
         && !status.success()
+        && outcome.end != End::StdoutGone
     {
         return Err(anyhow!("{shown} {}", pipe::describe_status(status)));
     }

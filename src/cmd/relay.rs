@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use rustix::event::{PollFd, PollFlags, poll};
 
 use super::{Ctx, Transfer, check_raw_messages, require_stdout};
-use crate::addr::Address;
+use crate::addr::{Address, SocketName};
 use crate::cli::RelayArgs;
 use crate::engine::SessionConfig;
 use crate::error::{ExitStatus, UsageError, hinted};
@@ -76,7 +76,7 @@ impl RelayConfig {
             }
         };
         if let (From::Serve(a), Some(to)) = (&from, &args.to)
-            && a == to
+            && same_place(a, to)
         {
             return Err(usage(format!(
                 "cannot relay {a} to itself: every connection would connect back to the relay"
@@ -150,7 +150,10 @@ pub fn run(ctx: &Ctx, args: &RelayArgs) -> Result<ExitStatus> {
         (Some(path), _) => {
             let shown = escape(&path.display().to_string());
             let dump = HexDump::to_file(path, to.to_string()).map_err(|e| {
-                let symlink = e.raw_os_error() == Some(libc::ELOOP);
+                // ELOOP also comes from a loop among the directories: name a link only
+                // when the path itself is one.
+                let symlink = e.raw_os_error() == Some(libc::ELOOP)
+                    && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
                 let e = anyhow::Error::new(e).context(format!("cannot write the dump to {shown}"));
                 if symlink {
                     hinted(
@@ -275,10 +278,56 @@ fn relay_once(ctx: &Ctx, cfg: &RelayConfig, handler: RelayHandler) -> Result<Exi
     }
 }
 
+/// True when connecting to `to` would reach the listener on `from`: the same path however
+/// spelled (`r`, `./r`, `unix:r`), the same abstract name, or the same TCP port where both
+/// hosts are this machine (a wildcard or loopback listener, a loopback target).
+fn same_place(from: &Address, to: &Address) -> bool {
+    let path = |p: &std::path::Path| {
+        std::path::absolute(p)
+            .ok()
+            .map(|a| a.components().collect::<std::path::PathBuf>())
+    };
+    let local = |h: &str| {
+        matches!(h, "localhost" | "0.0.0.0" | "::" | "[::]" | "::1" | "[::1]")
+            || h.starts_with("127.")
+    };
+    match (from, to) {
+        (Address::Unix(a), Address::Unix(b))
+        | (Address::Seqpacket(SocketName::Path(a)), Address::Seqpacket(SocketName::Path(b))) => {
+            a == b || path(a).is_some_and(|a| Some(a) == path(b))
+        }
+        (Address::Tcp { host: h1, port: p1 }, Address::Tcp { host: h2, port: p2 }) => {
+            p1 == p2 && (h1 == h2 || (local(h1) && local(h2)))
+        }
+        _ => from == to,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::Command;
+
+    #[test]
+    fn an_address_relayed_to_itself_is_found_however_spelled() {
+        let a = |s: &str| s.parse::<Address>().expect("address");
+        for (from, to, same) in [
+            ("./r", "unix:r", true),
+            ("unix:./d/../r", "./d/../r", true),
+            ("r/", "./r", true),
+            ("./r", "./q", false),
+            ("@n", "abstract:n", true),
+            ("@n", "@m", false),
+            ("seqpacket:./s", "seqpacket:s", true),
+            ("tcp:0.0.0.0:7000", "tcp:127.0.0.1:7000", true),
+            ("tcp:127.0.0.1:7000", "tcp:localhost:7000", true),
+            ("tcp:127.0.0.1:7000", "tcp:127.0.0.1:7001", false),
+            ("tcp:127.0.0.1:7000", "tcp:example.org:7000", false),
+            ("./r", "exec:cat", false),
+        ] {
+            assert_eq!(same_place(&a(from), &a(to)), same, "{from} {to}");
+        }
+    }
 
     fn config(line: &str) -> Result<RelayConfig, String> {
         match crate::cmd::parse_for_test(line)? {

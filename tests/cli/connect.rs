@@ -130,6 +130,17 @@ fn tcp_refused_then_waited_for() {
         .one_error(&[&addr]);
 }
 
+/// `| head` ends quietly with 0 (SPEC §4), though the command is then stopped.
+#[test]
+fn a_reader_leaving_stdout_is_quiet_with_exec() {
+    let env = Env::new();
+    let out = run_with_input(
+        env.bash(r#"yes | "$IPCTOOL" connect exec:cat | head -n 1; exit "${PIPESTATUS[1]}""#),
+        b"",
+    );
+    out.success().stdout_is(b"y\n").stderr_is_empty();
+}
+
 #[test]
 fn exec_child_failure_is_reported() {
     let env = Env::new();

@@ -429,7 +429,7 @@ fn intercept_refuses_what_is_not_a_live_socket() {
         .assert_code(2)
         .one_error(&["a command has no clients"]);
     // Relaying an address to itself would connect back to the relay without end.
-    env.run(["relay", "./r", "unix:./r"], b"")
+    env.run(["relay", "./r", "unix:r"], b"")
         .assert_code(2)
         .one_error(&["to itself"]);
     assert!(!env.path("r").exists(), "nothing is created");
