@@ -197,8 +197,10 @@ enum Waiting {
 /// What can tell whether a direction's source still holds bytes, without taking them.
 #[derive(Debug)]
 enum Backlog {
-    /// A pipe or a socket (a duplicate): `FIONREAD` counts the bytes queued in it; an EOF
-    /// or a hang-up alone counts none.
+    /// A pipe (a duplicate): see [`crate::stats::pipe_holds_bytes`].
+    Pipe(OwnedFd),
+    /// A socket (a duplicate): `FIONREAD` counts the bytes queued in it; an EOF or a
+    /// hang-up alone counts none.
     Queue(OwnedFd),
     /// A regular file (a duplicate, sharing the offset): bytes are left while the offset
     /// is short of the size.
@@ -212,9 +214,8 @@ impl Backlog {
     fn of(input: &Input) -> Backlog {
         let dup = || input.fd().try_clone_to_owned().ok();
         match input.kind() {
-            FdKind::Pipe | FdKind::Socket | FdKind::Message => {
-                dup().map_or(Backlog::Unknown, Backlog::Queue)
-            }
+            FdKind::Pipe => dup().map_or(Backlog::Unknown, Backlog::Pipe),
+            FdKind::Socket | FdKind::Message => dup().map_or(Backlog::Unknown, Backlog::Queue),
             FdKind::File => dup().map_or(Backlog::Unknown, Backlog::File),
             _ => Backlog::Unknown,
         }
@@ -222,6 +223,7 @@ impl Backlog {
 
     fn holds_bytes(&self) -> bool {
         match self {
+            Backlog::Pipe(fd) => crate::stats::pipe_holds_bytes(fd.as_fd()),
             Backlog::Queue(fd) => rustix::io::ioctl_fionread(fd).is_ok_and(|n| n > 0),
             Backlog::File(fd) => {
                 let offset = rustix::fs::seek(fd, rustix::fs::SeekFrom::Current(0));

@@ -3,7 +3,9 @@
 //! shared between the copying thread and whoever reports (stats, progress, SIGUSR1), so
 //! every field is atomic; a copy updates it once per chunk.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -91,7 +93,7 @@ impl Meter {
             || self
                 .staging
                 .get()
-                .is_some_and(|fd| rustix::io::ioctl_fionread(fd).is_ok_and(|n| n > 0))
+                .is_some_and(|fd| pipe_holds_bytes(fd.as_fd()))
     }
 
     /// Registers the private pipe of a splicing copy (see [`Meter::in_flight`]).
@@ -135,6 +137,18 @@ impl Meter {
     pub fn write_wait(&self) -> Duration {
         Duration::from_nanos(self.write_wait_ns.load(Ordering::Relaxed))
     }
+}
+
+/// True when a pipe holds bytes, asked without waiting: poll(2) reads a pipe's state
+/// without its lock, while FIONREAD takes it, and a splice blocked on its source holds the
+/// lock of the pipe it fills (a copy's private pipe) until data comes.
+pub fn pipe_holds_bytes(fd: BorrowedFd<'_>) -> bool {
+    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    matches!(poll(&mut p, Some(&now)), Ok(1)) && p[0].revents().contains(PollFlags::IN)
 }
 
 #[cfg(test)]

@@ -7,5 +7,5 @@ pub mod latency;
 mod meter;
 pub mod summary;
 
-pub use meter::Meter;
+pub use meter::{Meter, pipe_holds_bytes};
 pub use summary::{ConnRecord, HopRecord, PipeTotalRecord, Record, TotalRecord};

@@ -212,6 +212,29 @@ fn idle_timeout_closes_a_silent_connection() {
     drop(hold);
 }
 
+/// Regression: with stdout a regular file the copy from the client splices through a
+/// private pipe, and asking that pipe whether it held bytes (FIONREAD) waited for the
+/// pipe's lock, held by the splice blocked on the silent client: the idle timeout only
+/// fired when the client finally sent or closed.
+#[test]
+fn idle_timeout_closes_a_silent_client_when_stdout_is_a_file() {
+    let env = Env::new();
+    let server = Proc::spawn(
+        env.sh(r#"exec "$IPCTOOL" listen -v --idle-timeout 300ms ./s </dev/null >out.txt"#),
+    );
+    server.wait_ready();
+    let client = std::os::unix::net::UnixStream::connect(env.path("s")).expect("connect");
+    let t0 = Instant::now();
+    let out = server.finish();
+    out.success().stderr_has("idle for 300ms");
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t0.elapsed()
+    );
+    drop(client);
+}
+
 #[test]
 fn progress_can_be_forced_onto_a_pipe() {
     let env = Env::new();
