@@ -37,36 +37,47 @@ pub enum Bottleneck {
 /// do not point anywhere (no hop waited, or they all waited alike).
 pub fn find(hops: &[HopWaits]) -> Option<Bottleneck> {
     let n = hops.len().checked_sub(1)?;
-    let lean = |h: &HopWaits| -> i128 {
-        // Positive: write-bound; negative: read-bound.
-        h.write_wait.as_nanos() as i128 - h.read_wait.as_nanos() as i128
-    };
-    let leans: Vec<i128> = hops.iter().map(lean).collect();
+    let ns = |d: Duration| d.as_nanos() as i128;
+    // Positive: write-bound; negative: read-bound.
+    let leans: Vec<i128> = hops
+        .iter()
+        .map(|h| ns(h.write_wait) - ns(h.read_wait))
+        .collect();
     let total: i128 = leans.iter().sum();
-    // score(b) = Σ_{j≤b} lean_j − Σ_{j>b} lean_j = 2·prefix(b) − total.
-    let mut best: Option<(i128, Bottleneck)> = None;
-    let mut consider = |score: i128, who: Bottleneck| {
-        if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, who));
-        }
-    };
+    // score(b) = Σ_{j≤b} lean_j − Σ_{j>b} lean_j = 2·prefix(b) − total. The evidence of a
+    // split is what the hops on either side waited on it: the hop into it waiting to
+    // write, the hop out of it waiting to read.
+    let mut candidates: Vec<(i128, i128, Bottleneck)> = Vec::with_capacity(n + 2);
     // Stages first, so that on a tie a stage is named rather than an end.
     let mut prefix = 0i128;
     for (b, lean) in leans.iter().enumerate().take(n) {
         prefix += lean;
-        consider(2 * prefix - total, Bottleneck::Stage(b));
+        let evidence = ns(hops[b].write_wait) + ns(hops[b + 1].read_wait);
+        candidates.push((2 * prefix - total, evidence, Bottleneck::Stage(b)));
     }
     let carried = |h: &HopWaits| h.metered && h.bytes > 0;
     if carried(&hops[0]) {
-        consider(-total, Bottleneck::Input);
+        candidates.push((-total, ns(hops[0].read_wait), Bottleneck::Input));
     }
     if carried(&hops[n]) {
-        consider(total, Bottleneck::Output);
+        candidates.push((total, ns(hops[n].write_wait), Bottleneck::Output));
     }
-    match best {
-        Some((score, who)) if score > 0 => Some(who),
-        _ => None,
+    let best = candidates.iter().map(|c| c.0).max()?;
+    if best <= 0 {
+        return None;
     }
+    // Without back-pressure (the data fit in the pipes) the hops before a slow stage wait
+    // on nothing, so every split before it scores about the same and a stray microsecond
+    // would decide. Among the splits that score close to the best, the one the hops around
+    // it waited on most is named.
+    let slack = leans.iter().map(|l| l.abs()).sum::<i128>() / 4;
+    let mut pick: Option<(i128, Bottleneck)> = None;
+    for &(score, evidence, who) in &candidates {
+        if score >= best - slack && pick.is_none_or(|(e, _)| evidence > e) {
+            pick = Some((evidence, who));
+        }
+    }
+    pick.map(|(_, who)| who)
 }
 
 #[cfg(test)]
@@ -130,6 +141,27 @@ mod tests {
             find(&[unmetered, hop(100, 900, 0)]),
             Some(Bottleneck::Stage(0))
         );
+    }
+
+    #[test]
+    fn without_back_pressure_the_stage_its_reader_waited_on_is_named() {
+        // `echo hi | ipctool pipe -- 'sleep 1; cat'`: stdin was read at once.
+        let hops = [hop(3, 1, 0), hop(3, 1000, 0)];
+        assert_eq!(find(&hops), Some(Bottleneck::Stage(0)));
+        // `'echo hi' 'sleep 1; cat' 'cat'`: echo answered at once, sleep did not.
+        let hops = [hop(0, 0, 0), hop(3, 1, 0), hop(3, 1000, 0), hop(3, 1000, 0)];
+        assert_eq!(find(&hops), Some(Bottleneck::Stage(1)));
+        // 1 MB through head, gzip, wc (fits in the pipes): gzip took 23 ms, head 2.
+        let hops = [
+            hop(0, 0, 0),
+            hop(100, 2, 0),
+            hop(100, 23, 0),
+            hop(100, 23, 0),
+        ];
+        assert_eq!(find(&hops), Some(Bottleneck::Stage(1)));
+        // A slow writer of stdin still starves everything after it.
+        let hops = [hop(3, 1000, 0), hop(3, 1000, 0)];
+        assert_eq!(find(&hops), Some(Bottleneck::Input));
     }
 
     #[test]
