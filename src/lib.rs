@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod ready;
 pub mod report;
 pub mod server;
 pub mod signals;

@@ -352,14 +352,8 @@ fn is_unix_socket(fd: BorrowedFd<'_>) -> bool {
 
 /// True when a pipe is empty and has no writer left (poll says HUP without IN).
 fn drained(fd: BorrowedFd<'_>) -> bool {
-    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
-    let now = rustix::event::Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    poll(&mut p, Some(&now)).is_ok()
-        && p[0].revents().contains(PollFlags::HUP)
-        && !p[0].revents().contains(PollFlags::IN)
+    crate::ready::now(fd, PollFlags::IN)
+        .is_ok_and(|r| r.contains(PollFlags::HUP) && !r.contains(PollFlags::IN))
 }
 
 /// After a non-blocking splice into a pipe would block: waits for whichever side holds
@@ -432,9 +426,8 @@ fn open_for(fd: BorrowedFd<'_>, access: Access) -> bool {
 
 /// True when a descriptor we write to can no longer deliver (peer gone).
 pub fn hung_up(fd: BorrowedFd<'_>) -> bool {
-    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::empty())];
-    matches!(poll(&mut p, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })), Ok(n) if n > 0)
-        && p[0].revents().intersects(PollFlags::HUP | PollFlags::ERR)
+    crate::ready::now(fd, PollFlags::empty())
+        .is_ok_and(|r| r.intersects(PollFlags::HUP | PollFlags::ERR))
 }
 
 /// A private pipe for splicing between two non-pipes, sized to hold a whole chunk.

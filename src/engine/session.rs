@@ -622,12 +622,7 @@ impl Session {
             }
             match &d.hangup {
                 Hangup::Socket(_) | Hangup::Stdout => d.hangup.fd().is_some_and(|(fd, _)| {
-                    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::OUT)];
-                    let now = Timespec {
-                        tv_sec: 0,
-                        tv_nsec: 0,
-                    };
-                    matches!(poll(&mut p, Some(&now)), Ok(0))
+                    crate::ready::now(fd, PollFlags::OUT).is_ok_and(|r| r.is_empty())
                 }),
                 _ => false,
             }

@@ -5,7 +5,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::event::PollFlags;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -143,12 +143,7 @@ impl Meter {
 /// without its lock, while FIONREAD takes it, and a splice blocked on its source holds the
 /// lock of the pipe it fills (a copy's private pipe) until data comes.
 pub fn pipe_holds_bytes(fd: BorrowedFd<'_>) -> bool {
-    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
-    let now = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    matches!(poll(&mut p, Some(&now)), Ok(1)) && p[0].revents().contains(PollFlags::IN)
+    crate::ready::now(fd, PollFlags::IN).is_ok_and(|r| r.contains(PollFlags::IN))
 }
 
 #[cfg(test)]

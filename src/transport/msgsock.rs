@@ -275,13 +275,8 @@ fn recv_flags(
 /// of its input (it was shut down for reading, and nothing more is queued), false if it was
 /// an empty datagram from a sender without a name (the kernel reports no address for one).
 pub fn datagram_input_ended(fd: BorrowedFd<'_>) -> bool {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
-    let mut p = [PollFd::from_borrowed_fd(fd, PollFlags::RDHUP)];
-    let now = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    let shut = poll(&mut p, Some(&now)).is_ok() && p[0].revents().contains(PollFlags::RDHUP);
+    use rustix::event::PollFlags;
+    let shut = crate::ready::now(fd, PollFlags::RDHUP).is_ok_and(|r| r.contains(PollFlags::RDHUP));
     // Shut down: the end, unless another datagram waits (a non-blocking peek finds none).
     let mut none = [0u8; 0];
     shut && rustix::net::recv(fd, &mut none[..], RecvFlags::PEEK | RecvFlags::DONTWAIT).is_err()
